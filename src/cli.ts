@@ -1,0 +1,178 @@
+// The process boundary: argv → commander → Options → run(); signals and process.exitCode.
+// The only module that touches process.argv, signals and the exit code.
+
+import { Command, CommanderError, Option } from 'commander';
+import { EXIT, WsxError } from './errors.js';
+import { type Io, processIo } from './io.js';
+import { parseOptions, type RawFlags } from './options.js';
+import { errorLines, palette } from './render/renderer.js';
+import { run, type SignalName } from './run.js';
+
+declare const WSX_VERSION: string;
+const VERSION = typeof WSX_VERSION === 'string' ? WSX_VERSION : '0.0.0-dev';
+
+const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
+
+export function buildProgram(): Command {
+  const program = new Command('wsx')
+    .description(
+      'A WebSocket client and debugging console: REPL, lossless pipes, honest exit codes.',
+    )
+    .argument('[url]', 'ws://, wss://, http(s)://, host:port, :port, ws+unix:///sock:/path')
+    .usage('[options] <url>')
+    .version(VERSION, '--version', 'print the version')
+    .helpOption('-h, --help', 'show this help')
+    .option('-c, --connect <url>', 'the URL to connect to (wscat compatible)')
+    .option('--demo', 'start a built-in local server and open the REPL on it')
+    .optionsGroup('Input:')
+    .option('-x, --execute <message>', 'send this message, never read stdin (repeatable)', collect)
+    .option(
+      '-w, --wait <s>',
+      'after the input ends, keep receiving for s seconds; -1 = until the server closes (default 2)',
+    )
+    .option('-0, --null', 'split input on NUL bytes instead of newlines')
+    .option('--no-split', 'send all of stdin as one message')
+    .option('-b, --binary', 'send binary frames instead of text')
+    .option('--no-slash', 'REPL: no slash commands; every line is sent')
+    .option('--no-history', 'REPL: do not read or write the history file')
+    .optionsGroup('Ending:')
+    .option('--count <n>', 'finish after n messages are received')
+    .option('--expect <regex>', 'finish when a received text message matches')
+    .option('--timeout <s>', 'deadline for the whole run')
+    .optionsGroup('Output:')
+    .addOption(
+      new Option(
+        '--output <format>',
+        'pretty, raw or json (default: pretty on a terminal, raw otherwise)',
+      ),
+    )
+    .option('--json', 'same as --output json')
+    .option('--no-pretty-json', 'pretty: keep JSON messages on one line')
+    .option('--hide-ping-pong', 'pretty: do not show pings and pongs')
+    .option('-t, --timestamps', 'pretty: prefix lines with the local time')
+    .option('--max-display <bytes>', 'pretty: cut messages longer than this (default 64K; 0 = all)')
+    .option('--binary-as <enc>', 'raw: write binary messages as hex or base64 lines')
+    .option('-q, --quiet', 'only errors besides the payloads')
+    .option('-v, --verbose', 'handshake details on stderr')
+    .option('--color', 'force colour')
+    .option('--no-color', 'no colour')
+    .optionsGroup('Connection:')
+    .option('-H, --header <"Name: value">', 'add a handshake header (repeatable)', collect)
+    .option('-s, --subprotocol <name>', 'offer a subprotocol (repeatable)', collect)
+    .option('-o, --origin <origin>', 'Origin header')
+    .option('--host <host>', 'Host header')
+    .option('--auth <user[:pass]>', 'HTTP Basic auth (asks for the password on a terminal)')
+    .option('-p, --protocol-version <8|13>', 'WebSocket protocol version (default 13)')
+    .option('--no-compress', 'do not offer permessage-deflate')
+    .option('--max-message-size <bytes>', 'largest incoming message (default 100M)')
+    .option('--handshake-timeout <s>', 'deadline for the opening handshake (default 10)')
+    .showSuggestionAfterError(true)
+    .exitOverride();
+  program.addHelpText(
+    'after',
+    `
+Exit codes: 0 done, 1 connection failed or lost, 2 usage, 3 server closed with an error code,
+            4 --expect/--count not met, 130/143 interrupted.
+Examples:
+  wsx --demo                                  try it with the built-in server
+  wsx wss://echo.example/ws                   interactive console
+  wsx ws://localhost:8080 -x '{"op":"ping"}'  send one message, print the replies
+  seq 100 | wsx :8080 -w 1 > replies.txt      pipe lines through`,
+  );
+  return program;
+}
+
+function flagsFrom(program: Command): RawFlags {
+  const o = program.opts<RawFlags & { connect?: string }>();
+  return { ...o, url: program.args[0] };
+}
+
+export async function main(argv: string[], io: Io): Promise<number> {
+  const program = buildProgram();
+  const paintErr = palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
+  program.configureOutput({
+    writeOut: (s) => io.stdout.write(s),
+    // Commander's own messages already start with "error: ".
+    writeErr: (s) => io.stderr.write(s),
+    outputError: (s, write) => write(s.replace(/^error:/, paintErr.red('error:'))),
+  });
+  try {
+    program.parse(argv, { from: 'user' });
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
+        return EXIT.ok;
+      return EXIT.usage;
+    }
+    throw err;
+  }
+
+  let options: ReturnType<typeof parseOptions>;
+  try {
+    options = parseOptions(flagsFrom(program), {
+      stdinIsTTY: io.stdinIsTTY,
+      stdoutIsTTY: io.stdoutIsTTY,
+      stderrIsTTY: io.stderrIsTTY,
+      env: io.env,
+    });
+  } catch (err) {
+    if (err instanceof WsxError) {
+      io.stderr.write(errorLines(err, paintErr));
+      return EXIT.usage;
+    }
+    throw err;
+  }
+
+  return run(options, io, {
+    onSignal(handler) {
+      const on = (s: SignalName) => () => handler(s);
+      const int = on('SIGINT');
+      const term = on('SIGTERM');
+      process.on('SIGINT', int);
+      process.on('SIGTERM', term);
+      return () => {
+        process.off('SIGINT', int);
+        process.off('SIGTERM', term);
+      };
+    },
+    askSecret: io.stdinIsTTY ? askSecret : undefined,
+  });
+}
+
+async function askSecret(message: string): Promise<string> {
+  const { default: Enquirer } = await import('enquirer');
+  try {
+    const answer = (await Enquirer.prompt({ type: 'password', name: 'secret', message })) as {
+      secret: string;
+    };
+    return answer.secret;
+  } catch {
+    throw new WsxError('usage', 'no password given');
+  }
+}
+
+/** Entry point of the bundle. */
+export function start(): void {
+  const io = processIo();
+  const restoreTerminal = () => {
+    if (io.stdinIsTTY) io.stdin().setRawMode?.(false);
+  };
+  main(process.argv.slice(2), io).then(
+    (code) => {
+      process.exitCode = code;
+      // Nothing should keep the process alive now; if something does (a stray handle), do not hang.
+      if (io.stdinIsTTY) restoreTerminal();
+      io.releaseStdin?.();
+      setTimeout(() => process.exit(code), 3000).unref();
+    },
+    (err: unknown) => {
+      restoreTerminal();
+      const message = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`error: internal error: ${message}\n`);
+      if (process.env.WSX_DEBUG && err instanceof Error) process.stderr.write(`${err.stack}\n`);
+      process.exitCode = EXIT.failure;
+    },
+  );
+}
+
+start();

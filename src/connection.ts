@@ -1,0 +1,274 @@
+// Network, client side: open a WebSocket to a URL and hand back a Peer, or a WsxError that says
+// exactly why not (refused, DNS, TLS, HTTP status, timeout, bad handshake).
+
+import type { ClientRequest, IncomingMessage } from 'node:http';
+import type { ClientOptions } from 'ws';
+import { WsxError } from './errors.js';
+import type { ConnectOptions } from './options.js';
+import { type HandshakeInfo, Peer } from './peer.js';
+import { sanitizeLine } from './render/sanitize.js';
+
+export interface ConnectHooks {
+  /** Aborts the attempt (Ctrl-C, --timeout). */
+  signal?: AbortSignal;
+  /** Called for non-fatal findings (e.g. the server chose no subprotocol). */
+  warn?: (text: string) => void;
+}
+
+const BODY_PREVIEW_BYTES = 1024;
+
+function rawHeaderPairs(raw: string[]): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i] as string, raw[i + 1] as string]);
+  return pairs;
+}
+
+function requestHeaderPairs(req: ClientRequest): Array<[string, string]> {
+  const pairs: Array<[string, string]> = [];
+  for (const name of req.getRawHeaderNames()) {
+    const value = req.getHeader(name);
+    if (Array.isArray(value)) for (const v of value) pairs.push([name, v]);
+    else if (value !== undefined) pairs.push([name, String(value)]);
+  }
+  return pairs;
+}
+
+/** Describe a socket-level or ws-level failure to connect. */
+export function describeConnectError(err: Error & { code?: string }, url: URL): WsxError {
+  const code = err.code;
+  const where = url.protocol.endsWith('+unix:') ? url.pathname.split(':')[0] : url.host;
+  switch (code) {
+    case 'ECONNREFUSED':
+      return new WsxError('connect', `connection refused by ${where}`, {
+        code,
+        hint: 'is the server running and listening on that port?',
+      });
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+    case 'EAI_NODATA':
+      return new WsxError('connect', `could not resolve host '${url.hostname}'`, { code });
+    case 'ENOENT':
+      return new WsxError('connect', `no socket at ${where}`, { code });
+    case 'ECONNRESET':
+      return new WsxError('connect', `the connection to ${where} was reset during the handshake`, {
+        code,
+      });
+    case 'EHOSTUNREACH':
+    case 'ENETUNREACH':
+    case 'ETIMEDOUT':
+      return new WsxError('connect', `cannot reach ${where} (${code})`, { code });
+  }
+  if (code && /CERT|SELF_SIGNED|ALTNAME|ISSUER|UNABLE_TO_VERIFY|TLS|SSL/.test(code)) {
+    return new WsxError('connect', `TLS: ${err.message}`, {
+      code,
+      hint: 'trust the server with --ca <file>, or skip verification with -k (insecure)',
+    });
+  }
+  return new WsxError('connect', sanitizeLine(err.message), { code: code ?? 'HANDSHAKE' });
+}
+
+/** The status line, Location / WWW-Authenticate and the first KiB of the body, escaped. */
+async function describeRejection(res: IncomingMessage, deadline: Promise<void>): Promise<WsxError> {
+  const body = await readPreview(res, BODY_PREVIEW_BYTES, deadline);
+  const status = res.statusCode ?? 0;
+  const details: string[] = [];
+  const location = res.headers.location;
+  const www = res.headers['www-authenticate'];
+  if (location) details.push(`Location: ${sanitizeLine(location)}`);
+  if (www) details.push(`WWW-Authenticate: ${sanitizeLine(String(www))}`);
+  if (body.length > 0) {
+    const text = sanitizeLine(body.subarray(0, BODY_PREVIEW_BYTES).toString('utf8'));
+    details.push(`body: ${text}${body.length > BODY_PREVIEW_BYTES ? ' …' : ''}`);
+  }
+  let hint: string | undefined;
+  if (status >= 300 && status < 400) hint = location ? 'follow it with -L' : undefined;
+  else if (status === 401) hint = 'give credentials with --auth user:pass or -H "Authorization: …"';
+  else if (status === 426) hint = 'the server wants another protocol version (-p 8 or 13)';
+  const statusText = sanitizeLine(res.statusMessage ?? '');
+  return new WsxError(
+    'connect',
+    `the server answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of switching protocols`,
+    { code: 'HTTP_STATUS', hint, details },
+  );
+}
+
+function readPreview(res: IncomingMessage, max: number, deadline: Promise<void>): Promise<Buffer> {
+  return new Promise((resolve) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let settled = false;
+    const finish = () => {
+      if (settled) return;
+      settled = true;
+      res.removeAllListeners('data');
+      resolve(Buffer.concat(chunks));
+    };
+    res.on('data', (c: Buffer) => {
+      chunks.push(c);
+      size += c.length;
+      if (size > max) finish();
+    });
+    res.on('end', finish);
+    res.on('error', finish);
+    res.on('close', finish);
+    // The body may never end (or trickle): stop at the handshake deadline, or after 1 s.
+    void deadline.then(finish);
+    setTimeout(finish, 1000).unref();
+  });
+}
+
+/** Open a client connection. Resolves with an open Peer or rejects with a WsxError. */
+export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Promise<Peer> {
+  const { default: WebSocket } = await import('ws');
+  const url = new URL(c.url);
+
+  const headers: Record<string, string | string[]> = {};
+  for (const [name, value] of c.headers) {
+    const existing = Object.keys(headers).find((k) => k.toLowerCase() === name.toLowerCase());
+    const key = existing ?? name;
+    const prev = headers[key];
+    headers[key] = prev === undefined ? value : [...(Array.isArray(prev) ? prev : [prev]), value];
+  }
+  if (c.host !== undefined) headers.Host = c.host;
+  if (c.auth !== undefined) {
+    const token = Buffer.from(`${c.auth.user}:${c.auth.pass ?? ''}`).toString('base64');
+    headers.Authorization = `Basic ${token}`;
+  }
+  // Subprotocols are negotiated here rather than by ws, because ws fails a server that picks
+  // none, where SPEC §4 wants a warning.
+  if (c.subprotocols.length > 0) headers['Sec-WebSocket-Protocol'] = c.subprotocols.join(', ');
+
+  const info: HandshakeInfo = { url: c.url, protocol: '', extensions: '' };
+  let failure: WsxError | undefined;
+
+  return new Promise<Peer>((resolve, reject) => {
+    let settled = false;
+    let deadlineResolve: () => void = () => {};
+    const deadline = new Promise<void>((r) => {
+      deadlineResolve = r;
+    });
+
+    const ws = new WebSocket(c.url, {
+      headers,
+      origin: c.origin,
+      protocolVersion: c.protocolVersion,
+      perMessageDeflate: c.compress,
+      maxPayload: c.maxMessageSize,
+      followRedirects: false,
+      closeTimeout: 5000,
+      finishRequest: (req: ClientRequest) => {
+        info.request = { method: req.method, path: req.path, headers: requestHeaderPairs(req) };
+        req.end();
+      },
+    } as ClientOptions);
+
+    const fail = (err: WsxError) => {
+      failure ??= err;
+    };
+
+    const timer = setTimeout(() => {
+      fail(
+        new WsxError(
+          'connect',
+          `the opening handshake did not complete within ${c.handshakeTimeoutMs / 1000} s`,
+          {
+            code: 'HANDSHAKE_TIMEOUT',
+            hint: 'raise the limit with --handshake-timeout <s>',
+          },
+        ),
+      );
+      deadlineResolve();
+      ws.terminate();
+    }, c.handshakeTimeoutMs);
+
+    const onAbort = () => {
+      fail(new WsxError('connect', 'connection attempt aborted', { code: 'ABORTED' }));
+      ws.terminate();
+    };
+    hooks.signal?.addEventListener('abort', onAbort, { once: true });
+
+    const cleanup = () => {
+      clearTimeout(timer);
+      deadlineResolve();
+      hooks.signal?.removeEventListener('abort', onAbort);
+    };
+
+    ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+      info.response = {
+        status: res.statusCode ?? 0,
+        statusText: res.statusMessage ?? '',
+        headers: rawHeaderPairs(res.rawHeaders),
+      };
+      void describeRejection(res, deadline).then((err) => {
+        fail(err);
+        req.destroy();
+        ws.terminate();
+      });
+    });
+
+    ws.on('upgrade', (res: IncomingMessage) => {
+      info.response = {
+        status: res.statusCode ?? 101,
+        statusText: res.statusMessage ?? '',
+        headers: rawHeaderPairs(res.rawHeaders),
+      };
+      info.remoteAddress = res.socket?.remoteAddress;
+      const chosen = res.headers['sec-websocket-protocol'];
+      if (chosen !== undefined) {
+        if (!c.subprotocols.includes(chosen)) {
+          const offered = c.subprotocols.length
+            ? `offered: ${c.subprotocols.join(', ')}`
+            : 'none was offered';
+          fail(
+            new WsxError(
+              'connect',
+              `the server chose subprotocol '${sanitizeLine(chosen)}' that was not offered (${offered})`,
+              {
+                code: 'SUBPROTOCOL',
+              },
+            ),
+          );
+          ws.terminate();
+          return;
+        }
+        info.protocol = chosen;
+        // ws was not told about subprotocols; hide the answer so it does not object.
+        delete res.headers['sec-websocket-protocol'];
+      } else if (c.subprotocols.length > 0) {
+        hooks.warn?.(
+          `the server chose none of the offered subprotocols (${c.subprotocols.join(', ')})`,
+        );
+      }
+    });
+
+    ws.once('open', () => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      info.extensions = ws.extensions;
+      // Listeners move to the Peer from here on.
+      ws.removeAllListeners('error');
+      ws.removeAllListeners('close');
+      // Hold incoming frames until the session has attached its listeners (Peer.start()).
+      ws.pause();
+      resolve(new Peer(ws, info));
+    });
+
+    ws.on('error', (err: Error & { code?: string }) => {
+      fail(describeConnectError(err, url));
+    });
+
+    ws.once('close', () => {
+      if (settled) return;
+      settled = true;
+      cleanup();
+      reject(
+        failure ??
+          new WsxError('connect', 'the connection closed during the handshake', {
+            code: 'HANDSHAKE',
+          }),
+      );
+    });
+  });
+}

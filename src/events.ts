@@ -1,0 +1,47 @@
+// The events a session shows: what the renderers turn into text. Pure data, no I/O.
+
+export interface EventBase {
+  /** ms since the epoch */
+  time: number;
+  /** Listen mode: the id of the client the event belongs to. */
+  client?: number;
+}
+
+export type WsxEvent =
+  | (EventBase & { event: 'open'; url: string; protocol: string; extensions: string })
+  | (EventBase & {
+      event: 'message';
+      direction: 'in' | 'out';
+      binary: boolean;
+      data: Buffer;
+      /** Typed by the user in the REPL: the terminal already shows it. */
+      typed?: boolean;
+    })
+  | (EventBase & {
+      event: 'ping' | 'pong';
+      direction: 'in' | 'out';
+      data: Buffer;
+      /** Round-trip time of our own ping, in ms (pong events only). */
+      rtt?: number;
+      /** Sent by the user in the REPL, or automatically (pong in answer to a ping). */
+      typed?: boolean;
+      auto?: boolean;
+    })
+  | (EventBase & {
+      event: 'close';
+      code: number;
+      reason: string;
+      /** RFC 6455 "was clean": the close handshake completed. */
+      clean: boolean;
+    })
+  | (EventBase & {
+      event: 'error';
+      message: string;
+      code?: string;
+      hint?: string;
+      details?: string[];
+    })
+  /** Human notes: warnings and status lines (not part of the json schema unless stated). */
+  | (EventBase & { event: 'note'; level: 'info' | 'warn'; text: string });
+
+export type EventOf<K extends WsxEvent['event']> = Extract<WsxEvent, { event: K }>;

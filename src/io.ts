@@ -1,0 +1,131 @@
+// The process's streams and environment behind one interface, so sessions and tests can inject
+// their own. The only module that refers to process.stdin/stdout/stderr/env.
+
+import type { Readable, Writable } from 'node:stream';
+import { isatty } from 'node:tty';
+
+export interface OutStream extends Writable {
+  isTTY?: boolean;
+  columns?: number;
+}
+
+export interface InStream extends Readable {
+  isTTY?: boolean;
+  setRawMode?: (mode: boolean) => unknown;
+}
+
+export interface Io {
+  /** Created on first use: execute mode never touches stdin (cron, nohup, closed fd 0). */
+  stdin(): InStream;
+  stdout: OutStream;
+  stderr: OutStream;
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+  /** Stop reading stdin if it was ever opened, so it does not keep the process alive. */
+  releaseStdin?(): void;
+}
+
+export function processIo(): Io {
+  let stdinUsed = false;
+  return {
+    stdin: () => {
+      stdinUsed = true;
+      return process.stdin;
+    },
+    releaseStdin: () => {
+      if (stdinUsed) process.stdin.destroy();
+    },
+    stdout: process.stdout,
+    stderr: process.stderr,
+    // isatty(0) does not create process.stdin, unlike process.stdin.isTTY.
+    stdinIsTTY: isatty(0),
+    stdoutIsTTY: process.stdout.isTTY === true,
+    stderrIsTTY: process.stderr.isTTY === true,
+    env: process.env,
+  };
+}
+
+/**
+ * Batches writes to a stream: many small messages become one write per event-loop turn, which
+ * matters when stdout is a pipe (synchronous on Linux: one syscall per write). Reports
+ * back-pressure so the caller can pause the socket feeding it.
+ */
+export class BatchedWriter {
+  private chunks: Array<string | Buffer> = [];
+  private size = 0;
+  private scheduled = false;
+  private blocked = false;
+  private drainWaiters: Array<() => void> = [];
+  private readonly limit: number;
+
+  constructor(
+    private readonly stream: Writable,
+    opts: { limit?: number; onPressure?: (blocked: boolean) => void } = {},
+  ) {
+    this.limit = opts.limit ?? 64 * 1024;
+    this.onPressure = opts.onPressure;
+  }
+
+  private readonly onPressure: ((blocked: boolean) => void) | undefined;
+
+  write(chunk: string | Buffer): void {
+    if (chunk.length === 0) return;
+    this.chunks.push(chunk);
+    this.size += chunk.length;
+    if (this.size >= this.limit) this.flush();
+    else if (!this.scheduled) {
+      this.scheduled = true;
+      setImmediate(() => this.flush());
+    }
+  }
+
+  /** Write what is buffered now. */
+  flush(): void {
+    this.scheduled = false;
+    if (this.chunks.length === 0) return;
+    const chunks = this.chunks;
+    this.chunks = [];
+    this.size = 0;
+    const data =
+      chunks.length === 1
+        ? (chunks[0] as string | Buffer)
+        : chunks.every((c) => typeof c === 'string')
+          ? chunks.join('')
+          : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+    let ok = true;
+    try {
+      ok = this.stream.write(data);
+    } catch {
+      // EPIPE and friends surface as 'error' events on the stream; nothing to do here.
+    }
+    if (!ok && !this.blocked) {
+      this.blocked = true;
+      this.onPressure?.(true);
+      this.stream.once('drain', () => {
+        this.blocked = false;
+        this.onPressure?.(false);
+        for (const w of this.drainWaiters.splice(0)) w();
+      });
+    }
+  }
+
+  /** Flush, and resolve once the stream has taken everything (bounded by `ms`). */
+  async end(ms = 5000): Promise<void> {
+    this.flush();
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      const done = () => {
+        clearTimeout(timer);
+        resolve();
+      };
+      try {
+        // An empty write's callback runs after everything before it has been handed over.
+        this.stream.write('', done);
+      } catch {
+        done();
+      }
+    });
+  }
+}

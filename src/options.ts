@@ -1,0 +1,381 @@
+// Pure: raw CLI flags → a validated, normalised Options value. Every usage error is raised here,
+// before any socket is opened.
+
+import { usageError } from './errors.js';
+
+export type OutputFormat = 'pretty' | 'raw' | 'json';
+
+export interface OutputOptions {
+  format: OutputFormat;
+  /** Colour on stdout / stderr. */
+  color: boolean;
+  colorErr: boolean;
+  prettyJson: boolean;
+  hidePingPong: boolean;
+  timestamps: boolean;
+  /** Bytes of a message shown in pretty mode; 0 = everything. */
+  maxDisplay: number;
+  /** Raw mode: how binary messages are written. */
+  binaryAs: 'raw' | 'hex' | 'base64';
+  quiet: boolean;
+  verbose: boolean;
+}
+
+export interface ConnectOptions {
+  url: string;
+  headers: Array<[string, string]>;
+  subprotocols: string[];
+  origin: string | undefined;
+  host: string | undefined;
+  /** Basic auth; password undefined = ask for it (only when stdin is a terminal). */
+  auth: { user: string; pass: string | undefined } | undefined;
+  protocolVersion: 8 | 13;
+  compress: boolean;
+  maxMessageSize: number;
+  handshakeTimeoutMs: number;
+}
+
+export type SessionMode = 'repl' | 'pipe' | 'execute';
+
+export interface SessionOptions {
+  mode: SessionMode;
+  execute: string[];
+  framing: 'line' | 'null' | 'whole';
+  binary: boolean;
+  /** After end of input: ms to keep receiving; -1 = until the server closes. */
+  waitMs: number;
+  count: number | undefined;
+  expect: RegExp | undefined;
+  timeoutMs: number | undefined;
+  slash: boolean;
+  history: boolean;
+}
+
+export interface ClientOptions {
+  kind: 'client';
+  /** True for --demo: the url is filled in once the built-in server listens. */
+  demo: boolean;
+  connect: ConnectOptions;
+  session: SessionOptions;
+  output: OutputOptions;
+}
+
+export type Options = ClientOptions;
+
+/** What the CLI layer read from argv, before validation. Strings are as typed. */
+export interface RawFlags {
+  url?: string;
+  connect?: string;
+  demo?: boolean;
+  execute?: string[];
+  wait?: string;
+  null?: boolean;
+  split?: boolean;
+  binary?: boolean;
+  count?: string;
+  expect?: string;
+  timeout?: string;
+  output?: string;
+  json?: boolean;
+  prettyJson?: boolean;
+  hidePingPong?: boolean;
+  timestamps?: boolean;
+  maxDisplay?: string;
+  binaryAs?: string;
+  quiet?: boolean;
+  verbose?: boolean;
+  color?: boolean;
+  header?: string[];
+  subprotocol?: string[];
+  origin?: string;
+  host?: string;
+  auth?: string;
+  protocolVersion?: string;
+  compress?: boolean;
+  maxMessageSize?: string;
+  handshakeTimeout?: string;
+  slash?: boolean;
+  history?: boolean;
+}
+
+/** Facts about the process the options depend on; injected so this module stays pure. */
+export interface Environment {
+  stdinIsTTY: boolean;
+  stdoutIsTTY: boolean;
+  stderrIsTTY: boolean;
+  env: Readonly<Record<string, string | undefined>>;
+}
+
+const MiB = 1024 * 1024;
+
+export function parseOptions(flags: RawFlags, environment: Environment): Options {
+  if (flags.url !== undefined && flags.connect !== undefined) {
+    throw usageError('give the URL once: either as an argument or with -c');
+  }
+  const given = flags.connect ?? flags.url;
+  const demo = flags.demo === true;
+  if (demo && given !== undefined) throw usageError('--demo starts its own server: drop the URL');
+  if (!demo && given === undefined) {
+    throw usageError('no URL given', 'try: wsx ws://localhost:8080, or wsx --demo');
+  }
+
+  const output = parseOutput(flags, environment);
+  const connect: ConnectOptions = {
+    url: demo ? '' : normaliseUrl(given ?? ''),
+    headers: (flags.header ?? []).map(parseHeader),
+    subprotocols: (flags.subprotocol ?? []).map(parseSubprotocol),
+    origin: flags.origin,
+    host: flags.host,
+    auth: flags.auth === undefined ? undefined : parseAuth(flags.auth, environment.stdinIsTTY),
+    protocolVersion: parseProtocolVersion(flags.protocolVersion),
+    compress: flags.compress !== false,
+    maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
+    handshakeTimeoutMs: parsePositiveSeconds('--handshake-timeout', flags.handshakeTimeout, 10),
+  };
+
+  const execute = flags.execute ?? [];
+  const mode: SessionMode =
+    execute.length > 0 ? 'execute' : environment.stdinIsTTY ? 'repl' : 'pipe';
+  if (flags.null && flags.split === false) throw usageError('-0 and --no-split exclude each other');
+  const count = flags.count === undefined ? undefined : parseCount(flags.count);
+  const session: SessionOptions = {
+    mode,
+    execute,
+    framing: flags.split === false ? 'whole' : flags.null ? 'null' : 'line',
+    binary: flags.binary === true,
+    waitMs: parseWait(flags.wait),
+    count,
+    expect: flags.expect === undefined ? undefined : parseRegex(flags.expect),
+    timeoutMs:
+      flags.timeout === undefined ? undefined : parseSeconds('--timeout', flags.timeout, 0, false),
+    slash: flags.slash !== false,
+    history: flags.history !== false,
+  };
+  return { kind: 'client', demo, connect, session, output };
+}
+
+function parseOutput(flags: RawFlags, environment: Environment): OutputOptions {
+  let format: OutputFormat = environment.stdoutIsTTY ? 'pretty' : 'raw';
+  if (flags.json && flags.output !== undefined && flags.output !== 'json') {
+    throw usageError(`--json conflicts with --output ${flags.output}`);
+  }
+  if (flags.json) format = 'json';
+  else if (flags.output !== undefined) {
+    if (flags.output !== 'pretty' && flags.output !== 'raw' && flags.output !== 'json') {
+      throw usageError(`--output must be pretty, raw or json, not '${flags.output}'`);
+    }
+    format = flags.output;
+  }
+  let binaryAs: OutputOptions['binaryAs'] = 'raw';
+  if (flags.binaryAs !== undefined) {
+    if (flags.binaryAs !== 'hex' && flags.binaryAs !== 'base64') {
+      throw usageError(`--binary-as must be hex or base64, not '${flags.binaryAs}'`);
+    }
+    binaryAs = flags.binaryAs;
+  }
+  if (flags.quiet && flags.verbose) throw usageError('-q and -v exclude each other');
+  return {
+    format,
+    color: colorFor(environment.stdoutIsTTY, flags.color, environment.env),
+    colorErr: colorFor(environment.stderrIsTTY, flags.color, environment.env),
+    prettyJson: flags.prettyJson !== false,
+    hidePingPong: flags.hidePingPong === true,
+    timestamps: flags.timestamps === true,
+    maxDisplay: parseBytes('--max-display', flags.maxDisplay, 64 * 1024, 0),
+    binaryAs,
+    quiet: flags.quiet === true,
+    verbose: flags.verbose === true,
+  };
+}
+
+/** --color/--no-color beat FORCE_COLOR, which beats NO_COLOR, which beats "is it a terminal". */
+export function colorFor(
+  isTTY: boolean,
+  flag: boolean | undefined,
+  env: Readonly<Record<string, string | undefined>>,
+): boolean {
+  if (flag !== undefined) return flag;
+  const force = env.FORCE_COLOR;
+  if (force !== undefined) return force !== '0' && force !== 'false';
+  if (env.NO_COLOR !== undefined && env.NO_COLOR !== '') return false;
+  if (env.TERM === 'dumb') return false;
+  return isTTY;
+}
+
+/** SPEC §1 URL forms → a ws:, wss: or ws+unix: URL string. */
+export function normaliseUrl(input: string): string {
+  const value = input.trim();
+  if (value === '') throw usageError('the URL is empty');
+  let candidate: string;
+  if (/^\d+$/.test(value)) candidate = `ws://localhost:${value}/`;
+  else if (/^:\d+(\/.*)?$/.test(value)) candidate = `ws://localhost${value}`;
+  else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(value)) candidate = value;
+  else candidate = `ws://${value}`;
+
+  const scheme = candidate.slice(0, candidate.indexOf(':')).toLowerCase();
+  const mapped: Record<string, string> = {
+    ws: 'ws',
+    wss: 'wss',
+    http: 'ws',
+    https: 'wss',
+    'ws+unix': 'ws+unix',
+    'wss+unix': 'wss+unix',
+  };
+  const target = mapped[scheme];
+  if (target === undefined) {
+    throw usageError(
+      `unsupported URL scheme '${scheme}:' in '${input}'`,
+      'use ws://, wss://, http://, https:// or ws+unix://',
+    );
+  }
+  candidate = target + candidate.slice(scheme.length);
+  let url: URL;
+  try {
+    url = new URL(candidate);
+  } catch {
+    throw usageError(`invalid URL '${input}'`);
+  }
+  if (target.endsWith('+unix')) {
+    if (url.pathname === '' || url.pathname === '/') {
+      throw usageError(
+        `invalid URL '${input}': no socket path`,
+        'form: ws+unix:///path/to.sock:/request-path',
+      );
+    }
+    return url.toString();
+  }
+  if (url.hostname === '') throw usageError(`invalid URL '${input}': no host`);
+  if (url.hash !== '') url.hash = '';
+  return url.toString();
+}
+
+const FORBIDDEN_HEADERS = /^(sec-websocket-.*|upgrade|connection)$/i;
+const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
+
+export function parseHeader(raw: string): [string, string] {
+  const colon = raw.indexOf(':');
+  if (colon <= 0) {
+    throw usageError(
+      `header '${raw}' has no name: value form`,
+      `e.g. -H 'Authorization: Bearer x'`,
+    );
+  }
+  const name = raw.slice(0, colon).trim();
+  const value = raw.slice(colon + 1).trim();
+  if (!TOKEN.test(name)) throw usageError(`invalid header name '${name}'`);
+  // Node's http rejects these; catch them here so the message names the header.
+  if (/[\r\n\0]/.test(value))
+    throw usageError(`header '${name}' has a line break or NUL in its value`);
+  if (FORBIDDEN_HEADERS.test(name)) {
+    const hint = /^sec-websocket-protocol$/i.test(name)
+      ? 'use -s <name> to offer a subprotocol'
+      : /^sec-websocket-extensions$/i.test(name)
+        ? 'permessage-deflate is offered by default; --no-compress turns it off'
+        : 'wsx sets the handshake headers itself';
+    throw usageError(`header '${name}' cannot be set with -H`, hint);
+  }
+  return [name, value];
+}
+
+function parseSubprotocol(name: string): string {
+  if (!TOKEN.test(name)) throw usageError(`invalid subprotocol name '${name}'`);
+  return name;
+}
+
+function parseAuth(raw: string, stdinIsTTY: boolean): { user: string; pass: string | undefined } {
+  const colon = raw.indexOf(':');
+  if (colon === -1) {
+    if (!stdinIsTTY) {
+      throw usageError(
+        `--auth ${raw} has no password and stdin is not a terminal to ask for one`,
+        'use --auth user:password',
+      );
+    }
+    return { user: raw, pass: undefined };
+  }
+  return { user: raw.slice(0, colon), pass: raw.slice(colon + 1) };
+}
+
+function parseProtocolVersion(raw: string | undefined): 8 | 13 {
+  if (raw === undefined || raw === '13') return 13;
+  if (raw === '8') return 8;
+  throw usageError(`--protocol-version must be 8 or 13, not '${raw}'`);
+}
+
+/** Seconds (fractions allowed) → ms; negative values only when `negative`. */
+function parseSeconds(
+  name: string,
+  raw: string | undefined,
+  dflt: number,
+  negative: boolean,
+): number {
+  if (raw === undefined) return dflt * 1000;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || (n < 0 && !negative)) {
+    throw usageError(`${name} takes a number of seconds, not '${raw}'`);
+  }
+  if (n > 2_000_000) throw usageError(`${name} ${raw} is too large`);
+  return Math.round(n * 1000);
+}
+
+function parsePositiveSeconds(name: string, raw: string | undefined, dflt: number): number {
+  const ms = parseSeconds(name, raw, dflt, false);
+  if (ms <= 0) throw usageError(`${name} must be more than 0 seconds`);
+  return ms;
+}
+
+function parseWait(raw: string | undefined): number {
+  if (raw === undefined) return 2000;
+  if (raw.trim() === '-1') return -1;
+  const ms = parseSeconds('--wait', raw, 2, true);
+  if (ms < 0) throw usageError(`--wait takes seconds, or -1 to wait for the server to close`);
+  return ms;
+}
+
+function parseCount(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n) || n < 1) {
+    throw usageError(`--count takes a whole number of messages ≥ 1, not '${raw}'`);
+  }
+  return n;
+}
+
+function parseRegex(raw: string): RegExp {
+  try {
+    return new RegExp(raw);
+  } catch (err) {
+    throw usageError(`--expect: invalid regular expression '${raw}': ${(err as Error).message}`);
+  }
+}
+
+const UNITS: Record<string, number> = {
+  '': 1,
+  b: 1,
+  k: 1024,
+  kb: 1024,
+  kib: 1024,
+  m: MiB,
+  mb: MiB,
+  mib: MiB,
+  g: 1024 * MiB,
+  gb: 1024 * MiB,
+  gib: 1024 * MiB,
+};
+
+/** Bytes, with optional K/M/G suffix (binary multiples). */
+export function parseBytes(
+  name: string,
+  raw: string | undefined,
+  dflt: number,
+  min: number,
+): number {
+  if (raw === undefined) return dflt;
+  const m = /^\s*(\d+(?:\.\d+)?)\s*([a-z]*)\s*$/i.exec(raw);
+  const unit = m ? UNITS[(m[2] ?? '').toLowerCase()] : undefined;
+  if (!m || unit === undefined) {
+    throw usageError(`${name} takes a size in bytes (e.g. 65536, 64K, 1M), not '${raw}'`);
+  }
+  const n = Math.floor(Number(m[1]) * unit);
+  if (n < min || !Number.isSafeInteger(n)) throw usageError(`${name} ${raw} is out of range`);
+  return n;
+}

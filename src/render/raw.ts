@@ -1,0 +1,46 @@
+// Raw renderer: for pipes. stdout carries payloads only; errors and abnormal endings on stderr.
+
+import { isNormalClose } from '../close-codes.js';
+import type { OutputOptions } from '../options.js';
+import type { Rendered, Renderer } from './renderer.js';
+import { errorLines } from './renderer.js';
+import { sanitize } from './sanitize.js';
+import { describeClose, type Palette } from './text.js';
+
+const NL = Buffer.from('\n');
+
+/**
+ * `toTerminal`: stdout is a terminal (raw was forced with --output raw). Then text is escaped
+ * and binary shown as hex, because terminal safety outranks byte-exactness on a screen.
+ */
+export function createRawRenderer(o: OutputOptions, toTerminal: boolean, pe: Palette): Renderer {
+  return (ev): Rendered => {
+    switch (ev.event) {
+      case 'message': {
+        if (ev.direction !== 'in') return {};
+        if (!ev.binary) {
+          if (toTerminal) return { out: `${sanitize(ev.data.toString('utf8'))}\n` };
+          return { out: Buffer.concat([ev.data, NL]) };
+        }
+        if (o.binaryAs === 'hex' || (o.binaryAs === 'raw' && toTerminal)) {
+          return { out: `${ev.data.toString('hex')}\n` };
+        }
+        if (o.binaryAs === 'base64') return { out: `${ev.data.toString('base64')}\n` };
+        return { out: ev.data };
+      }
+      case 'open':
+        return o.verbose ? { err: `Connected to ${ev.url}\n` } : {};
+      case 'close':
+        if (ev.clean && isNormalClose(ev.code) && !o.verbose) return {};
+        return { err: `Disconnected: ${describeClose(ev.code, ev.reason, pe)}\n` };
+      case 'error':
+        return { err: errorLines(ev, pe) };
+      case 'note':
+        if (ev.level === 'warn' && !o.quiet)
+          return { err: `${pe.yellow('warning:')} ${ev.text}\n` };
+        return {};
+      default:
+        return {};
+    }
+  };
+}

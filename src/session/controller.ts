@@ -1,0 +1,314 @@
+// Drives one client connection for a session (pipe, execute or REPL): wires Peer events to the
+// renderer, tracks --count/--expect/--timeout, and decides how the run ended.
+
+import { isNormalClose } from '../close-codes.js';
+import { type Ending, WsxError } from '../errors.js';
+import type { WsxEvent } from '../events.js';
+import type { SessionOptions } from '../options.js';
+import type { CloseInfo, Peer } from '../peer.js';
+
+/** How long to wait for the server's close frame after we send ours. */
+export const CLOSE_WAIT_MS = 5000;
+/** After a signal: how long to wait for the server to answer our 1001. */
+const SIGNAL_CLOSE_WAIT_MS = 1000;
+
+export type Emit = (event: WsxEvent) => void;
+
+export interface ControllerDeps {
+  /** Opens the connection; rejects with a WsxError. */
+  connect: (signal: AbortSignal) => Promise<Peer>;
+  emit: Emit;
+  session: SessionOptions;
+  /** Build events for outgoing messages (raw mode shows none, so it skips the work). */
+  showOutgoing: boolean;
+  now?: () => number;
+}
+
+type OurClose = 'done' | 'timeout' | 'signal';
+
+export class Controller {
+  peer: Peer | undefined;
+  readonly ended: Promise<Ending>;
+  private resolveEnded!: (e: Ending) => void;
+  private finished = false;
+  private received = 0;
+  private goalMet = false;
+  private readonly hasGoal: boolean;
+  private error: WsxError | undefined;
+  private signal: 'SIGINT' | 'SIGTERM' | undefined;
+  private ourClose: OurClose | undefined;
+  private timers = new Set<NodeJS.Timeout>();
+  private connectAbort: AbortController | undefined;
+  private readonly now: () => number;
+  /** Called when the connection closes (the REPL stops reading). */
+  onClosed: ((info: CloseInfo) => void) | undefined;
+
+  constructor(private readonly deps: ControllerDeps) {
+    this.now = deps.now ?? Date.now;
+    this.hasGoal = deps.session.count !== undefined || deps.session.expect !== undefined;
+    this.ended = new Promise((resolve) => {
+      this.resolveEnded = resolve;
+    });
+    const { timeoutMs } = deps.session;
+    if (timeoutMs !== undefined) this.later(timeoutMs, () => this.onTimeout());
+  }
+
+  get isFinished(): boolean {
+    return this.finished;
+  }
+
+  /** Connect (again). Resolves with the open Peer, or undefined when the run is over. */
+  async open(): Promise<Peer | undefined> {
+    if (this.finished) return undefined;
+    this.connectAbort = new AbortController();
+    let peer: Peer;
+    try {
+      peer = await this.deps.connect(this.connectAbort.signal);
+    } catch (err) {
+      this.connectAbort = undefined;
+      if (this.finished) return undefined;
+      if (this.signal) return this.finish({ kind: 'signal', signal: this.signal });
+      const error = err instanceof WsxError ? err : new WsxError('connect', String(err));
+      if (this.ourClose === 'timeout') {
+        this.endAfterTimeoutBeforeOpen();
+        return undefined;
+      }
+      this.emitError(error);
+      return this.finish({ kind: 'error', error });
+    }
+    this.connectAbort = undefined;
+    if (this.finished) {
+      peer.terminate();
+      return undefined;
+    }
+    this.attach(peer);
+    return peer;
+  }
+
+  private attach(peer: Peer): void {
+    this.peer = peer;
+    this.ourClose = undefined;
+    const { emit } = this.deps;
+    emit({
+      time: this.now(),
+      event: 'open',
+      url: peer.info.url,
+      protocol: peer.info.protocol,
+      extensions: peer.info.extensions,
+    });
+    peer.on('message', (data, binary) => this.onMessage(data, binary));
+    peer.on('ping', (data) => emit({ time: this.now(), event: 'ping', direction: 'in', data }));
+    peer.on('pong', (data, direction, rtt) =>
+      emit({ time: this.now(), event: 'pong', direction, data, rtt, auto: direction === 'out' }),
+    );
+    peer.on('error', (err) => {
+      this.error ??= err;
+      this.emitError(err);
+    });
+    peer.on('close', (info) => this.onClose(peer, info));
+    peer.start();
+  }
+
+  private onMessage(data: Buffer, binary: boolean): void {
+    // --count n prints exactly n messages; anything after the goal is not shown.
+    if (this.goalMet || this.finished) return;
+    this.deps.emit({ time: this.now(), event: 'message', direction: 'in', binary, data });
+    this.received++;
+    const { count, expect } = this.deps.session;
+    const matched =
+      (count !== undefined && this.received >= count) ||
+      (expect !== undefined && !binary && expect.test(data.toString('utf8')));
+    if (matched) {
+      this.goalMet = true;
+      this.close('done');
+    }
+  }
+
+  private onClose(peer: Peer, info: CloseInfo): void {
+    this.deps.emit({
+      time: this.now(),
+      event: 'close',
+      code: info.code,
+      reason: info.reason,
+      clean: info.closeFrameReceived,
+    });
+    // A connection replaced by /reconnect ends quietly.
+    if (peer !== this.peer) return;
+    this.onClosed?.(info);
+    this.finish(this.endingFor(info));
+  }
+
+  private endingFor(info: CloseInfo): Ending {
+    if (this.error) return { kind: 'error', error: this.error };
+    if (this.signal) return { kind: 'signal', signal: this.signal };
+    const unmet: Ending = { kind: 'unmet', what: this.goalText() };
+    if (this.ourClose !== undefined) {
+      if (!info.closeFrameReceived) {
+        this.note(
+          'warn',
+          `the server did not answer the close frame within ${CLOSE_WAIT_MS / 1000} s`,
+        );
+      }
+      return this.hasGoal && !this.goalMet ? unmet : { kind: 'done' };
+    }
+    if (!info.closeFrameReceived || !isNormalClose(info.code)) {
+      return {
+        kind: 'closed',
+        code: info.code,
+        reason: info.reason,
+        closeFrameReceived: info.closeFrameReceived,
+      };
+    }
+    return this.hasGoal && !this.goalMet ? unmet : { kind: 'done' };
+  }
+
+  private goalText(): string {
+    const { count, expect } = this.deps.session;
+    if (count !== undefined) return `--count ${count}: received ${this.received} message(s)`;
+    return `--expect ${expect?.source ?? ''}: no received text message matched`;
+  }
+
+  /** Send a message the session read (stdin line, -x, REPL line). */
+  send(data: Buffer | string, binary: boolean, typed = false): void {
+    const peer = this.peer;
+    if (!peer?.isOpen) return;
+    peer.send(data, binary);
+    if (this.deps.showOutgoing || typed) {
+      const buf = typeof data === 'string' ? Buffer.from(data) : data;
+      this.deps.emit({
+        time: this.now(),
+        event: 'message',
+        direction: 'out',
+        binary,
+        data: buf,
+        typed,
+      });
+    }
+  }
+
+  /**
+   * Input is over (stdin EOF, last -x). With a goal, the run waits for it; otherwise it keeps
+   * receiving for --wait, then closes.
+   */
+  inputDone(): void {
+    if (this.finished || this.hasGoal) return;
+    const { waitMs } = this.deps.session;
+    if (waitMs < 0) return;
+    if (waitMs === 0) this.close('done');
+    else this.later(waitMs, () => this.close('done'));
+  }
+
+  /** REPL /reconnect: close this connection (1000) and open a new one with the same options. */
+  async reconnect(): Promise<void> {
+    const old = this.peer;
+    this.peer = undefined;
+    if (old && !old.isClosed) {
+      const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
+      old.close(1000, '');
+      const guard = setTimeout(() => old.terminate(), CLOSE_WAIT_MS);
+      await closed;
+      clearTimeout(guard);
+    }
+    this.note('info', 'reconnecting…');
+    await this.open();
+  }
+
+  /** The user is done (REPL /quit, Ctrl-D). */
+  quit(code = 1000, reason = ''): void {
+    if (!this.peer) {
+      this.finish({ kind: 'done' });
+      return;
+    }
+    this.close('done', code, reason);
+  }
+
+  /** SIGINT / SIGTERM outside the REPL: try a 1001 close, then end with 130 / 143. */
+  interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
+    if (this.finished) return;
+    if (this.signal) {
+      // Second signal: stop waiting.
+      this.peer?.terminate();
+      this.finish({ kind: 'signal', signal });
+      return;
+    }
+    this.signal = signal;
+    if (this.connectAbort) {
+      this.connectAbort.abort();
+      return;
+    }
+    this.close('signal', 1001, '');
+    this.later(SIGNAL_CLOSE_WAIT_MS, () => {
+      this.peer?.terminate();
+      this.finish({ kind: 'signal', signal });
+    });
+  }
+
+  private onTimeout(): void {
+    if (this.finished) return;
+    if (this.connectAbort) {
+      this.ourClose = 'timeout';
+      this.connectAbort.abort();
+      return;
+    }
+    this.close('timeout');
+  }
+
+  private endAfterTimeoutBeforeOpen(): void {
+    const before = '--timeout reached before the connection opened';
+    if (this.hasGoal) {
+      this.finish({ kind: 'unmet', what: `${this.goalText()} (${before})` });
+      return;
+    }
+    const error = new WsxError('connect', before, { code: 'TIMEOUT' });
+    this.emitError(error);
+    this.finish({ kind: 'error', error });
+  }
+
+  private close(why: OurClose, code = 1000, reason = ''): void {
+    if (this.finished) return;
+    const peer = this.peer;
+    if (!peer) return;
+    if (this.ourClose === undefined) this.ourClose = why;
+    if (peer.isClosed) return;
+    peer.close(code, reason);
+    // ws's closeTimeout ends the socket after CLOSE_WAIT_MS; this guards the rest.
+    this.later(CLOSE_WAIT_MS + 1000, () => {
+      peer.terminate();
+    });
+  }
+
+  private emitError(err: WsxError): void {
+    this.deps.emit({
+      time: this.now(),
+      event: 'error',
+      message: err.message,
+      code: err.code,
+      hint: err.hint,
+      details: err.details,
+    });
+  }
+
+  note(level: 'info' | 'warn', text: string): void {
+    this.deps.emit({ time: this.now(), event: 'note', level, text });
+  }
+
+  private later(ms: number, fn: () => void): void {
+    const t = setTimeout(() => {
+      this.timers.delete(t);
+      fn();
+    }, ms);
+    this.timers.add(t);
+  }
+
+  private finish(ending: Ending): undefined {
+    if (this.finished) return undefined;
+    this.finished = true;
+    for (const t of this.timers) clearTimeout(t);
+    this.timers.clear();
+    if (ending.kind === 'unmet') {
+      this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));
+    }
+    this.resolveEnded(ending);
+    return undefined;
+  }
+}

@@ -1,0 +1,64 @@
+// Pipe and execute sessions: stdin (or -x messages) → frames, with back-pressure; frames in →
+// the renderer. Reading stops while the socket's send buffer is full.
+
+import type { Readable } from 'node:stream';
+import type { Ending } from '../errors.js';
+import type { SessionOptions } from '../options.js';
+import type { Controller } from './controller.js';
+import { Splitter } from './framing.js';
+
+/** Stop reading input above this many locally buffered bytes; resume below the low mark. */
+const HIGH_WATER = 4 * 1024 * 1024;
+const LOW_WATER = 1024 * 1024;
+
+export interface PipeInput {
+  /** stdin for pipe mode; undefined for execute mode (stdin is never touched). */
+  stdin: (() => Readable) | undefined;
+}
+
+export async function runPipe(
+  ctl: Controller,
+  session: SessionOptions,
+  input: PipeInput,
+): Promise<Ending> {
+  const peer = await ctl.open();
+  if (!peer) return ctl.ended;
+
+  if (session.mode === 'execute' || !input.stdin) {
+    for (const msg of session.execute) {
+      if (ctl.isFinished || !peer.isOpen) break;
+      ctl.send(Buffer.from(msg, 'utf8'), session.binary);
+      if (peer.bufferedAmount > HIGH_WATER) await peer.waitForDrain(LOW_WATER);
+    }
+    await peer.waitForDrain(0);
+    ctl.inputDone();
+    return ctl.ended;
+  }
+
+  const stdin = input.stdin();
+  const splitter = new Splitter(session.framing);
+  const send = (message: Buffer) => ctl.send(message, session.binary);
+  // Reading is pull-based: the next chunk is not read until this one is handed to the socket and
+  // the send buffer is below the high-water mark, so memory stays bounded.
+  const reading = (async () => {
+    try {
+      for await (const chunk of stdin) {
+        if (ctl.isFinished || !peer.isOpen) return;
+        splitter.push(chunk as Buffer, send);
+        if (peer.bufferedAmount > HIGH_WATER) await peer.waitForDrain(LOW_WATER);
+      }
+      if (ctl.isFinished || !peer.isOpen) return;
+      splitter.end(send);
+      await peer.waitForDrain(0);
+      ctl.inputDone();
+    } catch (err) {
+      ctl.note('warn', `reading stdin failed: ${(err as Error).message}`);
+      ctl.inputDone();
+    }
+  })();
+  const ending = await ctl.ended;
+  // Stop reading: the run is over (server closed, --count reached, ...).
+  stdin.destroy();
+  await reading.catch(() => {});
+  return ending;
+}

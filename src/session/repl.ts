@@ -1,0 +1,202 @@
+// The REPL session: a readline console over injected streams. Incoming events print above the
+// prompt and the half-typed line is kept; slash commands come from the table in commands.ts.
+
+import {
+  clearScreenDown,
+  createInterface,
+  cursorTo,
+  type Interface,
+  moveCursor,
+} from 'node:readline';
+import type { Ending } from '../errors.js';
+import { WsxError } from '../errors.js';
+import type { InStream, OutStream } from '../io.js';
+import type { SessionOptions } from '../options.js';
+import { errorLines } from '../render/renderer.js';
+import type { Palette } from '../render/text.js';
+import { type CommandContext, completeCommand, findCommand, parseSlash } from './commands.js';
+import type { Controller } from './controller.js';
+import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
+import { jsonState } from './json-continuation.js';
+
+export interface ReplDeps {
+  input: InStream;
+  output: OutStream;
+  /** Where stderr text goes (a terminal too, usually). */
+  errorOutput: OutStream;
+  historyFile: string | undefined;
+  paintErr: Palette;
+  /** Lets the REPL take over how rendered events are written while the prompt is shown. */
+  setSink(sink: { out(data: string | Buffer): void; err(text: string): void } | undefined): void;
+}
+
+const PROMPT = '> ';
+const CONTINUE_PROMPT = '… ';
+
+export async function runRepl(
+  ctl: Controller,
+  session: SessionOptions,
+  deps: ReplDeps,
+): Promise<Ending> {
+  const peer = await ctl.open();
+  if (!peer) return ctl.ended;
+
+  const history = session.history && deps.historyFile ? loadHistory(deps.historyFile) : [];
+  const rl: Interface = createInterface({
+    input: deps.input,
+    output: deps.output,
+    prompt: PROMPT,
+    terminal: true,
+    history,
+    historySize: session.history ? HISTORY_SIZE : 0,
+    removeHistoryDuplicates: true,
+    completer: (line: string) => completeCommand(line),
+    tabSize: 2,
+  });
+  let active = true;
+  let buffer: string | undefined; // a JSON message being continued over several lines
+
+  /** Print above the prompt, then redraw the prompt and the half-typed line. */
+  const printAbove = (stream: OutStream, text: string | Buffer) => {
+    if (!active) {
+      stream.write(text);
+      return;
+    }
+    const pos = rl.getCursorPos();
+    moveCursor(deps.output, 0, -pos.rows);
+    cursorTo(deps.output, 0);
+    clearScreenDown(deps.output);
+    stream.write(text);
+    rl.prompt(true);
+  };
+  deps.setSink({
+    out: (data) => printAbove(deps.output, data),
+    err: (text) => printAbove(deps.errorOutput, text),
+  });
+
+  const showError = (err: unknown) => {
+    const e = err instanceof WsxError ? err : new WsxError('io', String(err));
+    printAbove(deps.errorOutput, errorLines(e, deps.paintErr));
+  };
+
+  const persist = () => {
+    if (!session.history || !deps.historyFile) return;
+    const entries = (rl as unknown as { history: string[] }).history;
+    saveHistory(deps.historyFile, entries);
+  };
+
+  const ctx: CommandContext = {
+    get peer() {
+      return ctl.peer;
+    },
+    send: (data, binary) => ctl.send(data, binary, true),
+    ping: (data) => ctl.peer?.ping(data),
+    pong: (data) => ctl.peer?.pong(data),
+    close: (code, reason) => ctl.quit(code, reason),
+    reconnect: () => ctl.reconnect(),
+    quit: () => ctl.quit(),
+    print: (text) => printAbove(deps.output, `${text}\n`),
+    now: () => Date.now(),
+  };
+
+  const runCommand = async (line: string) => {
+    const { name, args } = parseSlash(line);
+    const cmd = findCommand(name);
+    if (!cmd) {
+      showError(
+        new WsxError('usage', `unknown command '/${name}'`, {
+          hint: 'type /help; //text sends /text',
+        }),
+      );
+      return;
+    }
+    if (cmd.needsPeer && !ctl.peer?.isOpen) {
+      showError(new WsxError('usage', `/${cmd.name}: not connected`, { hint: 'try /reconnect' }));
+      return;
+    }
+    try {
+      await cmd.run(args, ctx);
+    } catch (err) {
+      showError(err);
+    }
+  };
+
+  const setPrompt = (p: string) => {
+    rl.setPrompt(p);
+    rl.prompt();
+  };
+
+  rl.on('line', (line) => {
+    if (line.startsWith(' ')) {
+      // Lines typed with a leading space stay out of history (like HISTCONTROL=ignorespace).
+      const h = (rl as unknown as { history: string[] }).history;
+      if (h[0] === line) h.shift();
+    }
+    persist();
+    if (buffer !== undefined) {
+      buffer += `\n${line}`;
+      const state = jsonState(buffer);
+      if (state === 'incomplete') return setPrompt(CONTINUE_PROMPT);
+      ctl.send(buffer, false, true);
+      buffer = undefined;
+      return setPrompt(PROMPT);
+    }
+    if (session.slash && line.startsWith('/') && !line.startsWith('//')) {
+      void runCommand(line).then(() => {
+        if (active) rl.prompt();
+      });
+      return;
+    }
+    const text = session.slash && line.startsWith('//') ? line.slice(1) : line;
+    if (text === '') return rl.prompt();
+    if (jsonState(text) === 'incomplete') {
+      buffer = text;
+      return setPrompt(CONTINUE_PROMPT);
+    }
+    ctl.send(text, false, true);
+    rl.prompt();
+  });
+
+  rl.on('SIGINT', () => {
+    if (rl.line !== '' || buffer !== undefined) {
+      // Ctrl-C on a non-empty line clears it.
+      rl.write(null, { ctrl: true, name: 'e' });
+      rl.write(null, { ctrl: true, name: 'u' });
+      buffer = undefined;
+      deps.output.write('^C\n');
+      setPrompt(PROMPT);
+      return;
+    }
+    ctl.quit();
+  });
+
+  rl.on('close', () => {
+    // Ctrl-D, or the input ended.
+    if (active) {
+      active = false;
+      ctl.quit();
+    }
+  });
+
+  ctl.onClosed = () => {
+    // The server closed or the connection dropped: print the ending and leave the terminal sane.
+    if (active) {
+      active = false;
+      const pos = rl.getCursorPos();
+      moveCursor(deps.output, 0, -pos.rows);
+      cursorTo(deps.output, 0);
+      clearScreenDown(deps.output);
+      rl.close();
+    }
+  };
+
+  rl.prompt();
+  const ending = await ctl.ended;
+  if (active) {
+    active = false;
+    rl.close();
+  }
+  persist();
+  deps.setSink(undefined);
+  return ending;
+}

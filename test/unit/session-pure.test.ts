@@ -1,0 +1,112 @@
+import { describe, expect, it } from 'vitest';
+import { type Ending, exitCodeFor, WsxError } from '../../src/errors.js';
+import {
+  COMMANDS,
+  completeCommand,
+  findCommand,
+  helpText,
+  parseBase64,
+  parseClose,
+  parseHex,
+  parseSlash,
+} from '../../src/session/commands.js';
+import { Splitter } from '../../src/session/framing.js';
+import { jsonState } from '../../src/session/json-continuation.js';
+
+function split(framing: 'line' | 'null' | 'whole', chunks: string[]): string[] {
+  const s = new Splitter(framing);
+  const out: string[] = [];
+  for (const c of chunks) s.push(Buffer.from(c), (m) => out.push(m.toString()));
+  s.end((m) => out.push(m.toString()));
+  return out;
+}
+
+describe('framing (SPEC §6, §10)', () => {
+  it('one message per line; \\r\\n and \\n removed; empty lines are messages', () => {
+    expect(split('line', ['a\nb\r\n\nc\n'])).toEqual(['a', 'b', '', 'c']);
+  });
+  it('a trailing terminator adds no empty message; a last chunk without one is sent', () => {
+    expect(split('line', ['a\n'])).toEqual(['a']);
+    expect(split('line', ['a\nb'])).toEqual(['a', 'b']);
+    expect(split('line', [])).toEqual([]);
+  });
+  it('joins lines split across chunks, including a \\r\\n split in two', () => {
+    expect(split('line', ['he', 'llo\r', '\nwor', 'ld'])).toEqual(['hello', 'world']);
+  });
+  it('-0 splits on NUL and keeps newlines', () => {
+    expect(split('null', ['a\nb\0c\0'])).toEqual(['a\nb', 'c']);
+  });
+  it('--no-split sends everything as one message', () => {
+    expect(split('whole', ['a\n', 'b\n'])).toEqual(['a\nb\n']);
+    expect(split('whole', [])).toEqual(['']);
+  });
+});
+
+describe('exit codes (SPEC §7)', () => {
+  const cases: Array<[Ending, number]> = [
+    [{ kind: 'done' }, 0],
+    [{ kind: 'closed', code: 1000, reason: '', closeFrameReceived: true }, 0],
+    [{ kind: 'closed', code: 1001, reason: '', closeFrameReceived: true }, 0],
+    [{ kind: 'closed', code: 1005, reason: '', closeFrameReceived: true }, 0],
+    [{ kind: 'closed', code: 4001, reason: 'x', closeFrameReceived: true }, 3],
+    [{ kind: 'closed', code: 1011, reason: '', closeFrameReceived: true }, 3],
+    [{ kind: 'closed', code: 1006, reason: '', closeFrameReceived: false }, 1],
+    [{ kind: 'error', error: new WsxError('connect', 'x') }, 1],
+    [{ kind: 'error', error: new WsxError('protocol', 'x') }, 1],
+    [{ kind: 'error', error: new WsxError('usage', 'x') }, 2],
+    [{ kind: 'unmet', what: 'x' }, 4],
+    [{ kind: 'signal', signal: 'SIGINT' }, 130],
+    [{ kind: 'signal', signal: 'SIGTERM' }, 143],
+  ];
+  it.each(cases)('%j → %i', (ending, code) => {
+    expect(exitCodeFor(ending)).toBe(code);
+  });
+});
+
+describe('slash commands', () => {
+  it('parses /close arguments per RFC 6455', () => {
+    expect(parseClose('')).toEqual({ code: 1000, reason: '' });
+    expect(parseClose('4001 going now')).toEqual({ code: 4001, reason: 'going now' });
+    for (const bad of ['abc', '1005', '1006', '999', '5000', '1000.5', '-1']) {
+      expect(() => parseClose(bad)).toThrow(WsxError);
+    }
+    expect(() => parseClose(`1000 ${'x'.repeat(124)}`)).toThrow(/124 bytes/);
+    expect(parseClose(`1000 ${'x'.repeat(123)}`).reason).toHaveLength(123);
+    expect(() => parseClose(`1000 ${'é'.repeat(62)}`)).toThrow(/124 bytes/);
+  });
+  it('parses hex and base64 or says what is wrong', () => {
+    expect(parseHex('48 65 6c6c 6f')).toEqual(Buffer.from('Hello'));
+    expect(parseHex('0xff00')).toEqual(Buffer.from([255, 0]));
+    expect(() => parseHex('abc')).toThrow(/odd/);
+    expect(() => parseHex('zz')).toThrow(/not hex/);
+    expect(() => parseHex('')).toThrow(WsxError);
+    expect(parseBase64('aGVsbG8=')).toEqual(Buffer.from('hello'));
+    expect(parseBase64('_-8')).toEqual(Buffer.from([0xff, 0xef]));
+    expect(() => parseBase64('a')).toThrow(/base64/);
+    expect(() => parseBase64('!!')).toThrow(/base64/);
+  });
+  it('finds commands and aliases, completes names, and /help lists every command', () => {
+    expect(findCommand('exit')?.name).toBe('quit');
+    expect(findCommand('PING')?.name).toBe('ping');
+    expect(findCommand('nope')).toBeUndefined();
+    expect(completeCommand('/re')).toEqual([['/reconnect '], '/re']);
+    expect(completeCommand('/p')[0]).toEqual(['/ping ', '/pong ']);
+    expect(completeCommand('hello')[0]).toEqual([]);
+    const help = helpText();
+    for (const c of COMMANDS) expect(help).toContain(c.usage);
+    expect(parseSlash('/close 4000 bye now')).toEqual({ name: 'close', args: '4000 bye now' });
+  });
+});
+
+describe('REPL JSON continuation', () => {
+  it('knows complete, incomplete and not-JSON input', () => {
+    expect(jsonState('{"a": 1}')).toBe('complete');
+    expect(jsonState('{')).toBe('incomplete');
+    expect(jsonState('{"a": [1,\n 2')).toBe('incomplete');
+    expect(jsonState('{"s": "}"')).toBe('incomplete');
+    expect(jsonState('[1, 2]')).toBe('complete');
+    expect(jsonState('{oops}')).toBe('not-json');
+    expect(jsonState('hello {')).toBe('not-json');
+    expect(jsonState('{"a":1}}')).toBe('not-json');
+  });
+});
