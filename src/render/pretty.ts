@@ -96,7 +96,6 @@ export function formatMs(ms: number): string {
   return ms < 10 ? `${ms.toFixed(1)} ms` : `${Math.round(ms)} ms`;
 }
 
-// biome-ignore lint/suspicious/noControlCharactersInRegex: strips SGR sequences we add ourselves
 const SGR = /\x1b\[[0-9;]*m/g;
 function visibleLength(s: string): number {
   return s.replace(SGR, '').length;

@@ -1,0 +1,626 @@
+// The built CLI against local servers, well-behaved and hostile: every ending of SPEC §7.
+
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterEach, describe, expect, it } from 'vitest';
+import {
+  acceptResponse,
+  echoServer,
+  frame,
+  httpServer,
+  type TestServer,
+  tcpServer,
+  wsServer,
+} from '../fixtures/servers.js';
+import { BIN, runCli } from '../helpers/cli.js';
+
+const servers: TestServer[] = [];
+async function track<T extends TestServer>(s: Promise<T>): Promise<T> {
+  const server = await s;
+  servers.push(server);
+  return server;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+/** One `error:` line (plus optional details/hint), never a stack trace. */
+function expectCleanError(stderr: string, pattern: RegExp) {
+  expect(stderr).toMatch(/^error: /m);
+  expect(stderr).toMatch(pattern);
+  expect(stderr).not.toMatch(/\n\s+at /);
+  expect(stderr.match(/^error: /gm)?.length).toBe(1);
+}
+
+describe('execute mode', () => {
+  it('sends, prints the reply and exits 0 without reading stdin', async () => {
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-x', 'hello', '-x', 'world', '-w', '0.3']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('hello\nworld\n');
+    expect(r.stderr).toBe('');
+  });
+
+  it('works with stdin closed (cron, nohup)', async () => {
+    const s = await track(echoServer());
+    const r = await new Promise<{ code: number | null; out: string }>((resolve) => {
+      const child = spawn(
+        'sh',
+        ['-c', `exec 0<&- ; exec "${process.execPath}" "${BIN}" "$0" -x hi -w 0.2`, s.url],
+        {
+          stdio: ['pipe', 'pipe', 'pipe'],
+          env: { ...process.env, NO_COLOR: '1' },
+        },
+      );
+      let out = '';
+      child.stdout.on('data', (d) => {
+        out += d;
+      });
+      const t = setTimeout(() => child.kill('SIGKILL'), 15000);
+      child.on('close', (code) => {
+        clearTimeout(t);
+        resolve({ code, out });
+      });
+    });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('hi\n');
+  });
+
+  it('pretty output shows sent and received messages and the close', async () => {
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-x', '{"a":1}', '-w', '0.2', '--output', 'pretty']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(
+      `Connected to ${s.url}\n> {\n    "a": 1\n  }\n< {\n    "a": 1\n  }\nDisconnected: 1000 Normal Closure\n`,
+    );
+  });
+});
+
+describe('pipe mode', () => {
+  it('sends one message per line and gets them back in order', async () => {
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-w', '0.3'], { input: 'a\r\nb\n\nc' });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('a\nb\n\nc\n');
+  });
+
+  it('200,000 numbered lines come back byte-exact and in order', async () => {
+    const s = await track(echoServer());
+    const lines = Array.from({ length: 200_000 }, (_, i) => `line ${i} ${'x'.repeat(i % 50)}`);
+    const input = `${lines.join('\n')}\n`;
+    const r = await runCli([s.url, '-w', '1'], { input, timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.out.length).toBe(input.length);
+    expect(r.out === input).toBe(true);
+  }, 90_000);
+
+  it('-0 splits on NUL, --no-split sends one message, -b sends binary', async () => {
+    const got: Array<[string, boolean]> = [];
+    const s = await track(
+      wsServer((ws) => ws.on('message', (d, bin) => got.push([(d as Buffer).toString(), bin]))),
+    );
+    expect((await runCli([s.url, '-0', '-w', '0.2'], { input: 'a\nb\0c\0' })).code).toBe(0);
+    expect(got.splice(0)).toEqual([
+      ['a\nb', false],
+      ['c', false],
+    ]);
+    expect((await runCli([s.url, '--no-split', '-w', '0.2'], { input: 'x\ny\n' })).code).toBe(0);
+    expect(got.splice(0)).toEqual([['x\ny\n', false]]);
+    expect((await runCli([s.url, '-b', '-w', '0.2'], { input: 'z\n' })).code).toBe(0);
+    expect(got.splice(0)).toEqual([['z', true]]);
+  });
+
+  it('queues input that arrives before the connection opens', async () => {
+    const got: string[] = [];
+    const s = await track(
+      wsServer((ws) => ws.on('message', (d) => got.push(String(d))), {
+        // Hold the handshake for 700 ms while the input is already written and closed.
+        verifyClient: (_info, cb) => setTimeout(() => cb(true), 700),
+      }),
+    );
+    const r = await runCli([s.url, '-w', '0.2'], { input: '1\n2\n3\n' });
+    expect(r.code).toBe(0);
+    expect(got).toEqual(['1', '2', '3']);
+  });
+
+  it('stops reading stdin while the socket cannot drain (bounded memory)', async () => {
+    // The server stops reading its socket: wsx must stop reading stdin, so the writer blocks.
+    const s = await track(
+      wsServer((ws) => (ws as unknown as { _socket: { pause(): void } })._socket.pause()),
+    );
+    const child = spawn(process.execPath, [BIN, s.url, '-w', '0'], {
+      stdio: ['pipe', 'ignore', 'pipe'],
+    });
+    child.stdin.on('error', () => {});
+    const chunk = Buffer.alloc(1024 * 1024, 'a\n');
+    let written = 0;
+    try {
+      await new Promise<void>((resolve, reject) => {
+        const deadline = setTimeout(
+          () => reject(new Error('wsx kept reading: no back-pressure')),
+          20_000,
+        );
+        const pump = () => {
+          while (written < 2 * 1024 * 1024 * 1024) {
+            written += chunk.length;
+            if (!child.stdin.write(chunk)) {
+              // Blocked: wait to see whether wsx drains us within a second.
+              const idle = setTimeout(() => {
+                clearTimeout(deadline);
+                resolve();
+              }, 1500);
+              child.stdin.once('drain', () => {
+                clearTimeout(idle);
+                pump();
+              });
+              return;
+            }
+          }
+          reject(new Error('wrote 2 GiB without back-pressure'));
+        };
+        pump();
+      });
+      const status = await import('node:fs').then((fs) =>
+        fs.readFileSync(`/proc/${child.pid}/status`, 'utf8'),
+      );
+      const rssKb = Number(/VmRSS:\s+(\d+)/.exec(status)?.[1]);
+      expect(written).toBeLessThan(256 * 1024 * 1024);
+      expect(rssKb).toBeLessThan(300 * 1024);
+    } finally {
+      child.kill('SIGKILL');
+    }
+  });
+});
+
+describe('endings and exit codes', () => {
+  it('server close 4001 → exit 3, stderr names the code and reason', async () => {
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-x', 'bye']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).toBe('Disconnected: 4001 "custom bye"\n');
+  });
+
+  it('server close 1001 → exit 0', async () => {
+    const s = await track(wsServer((ws) => ws.close(1001, 'restarting')));
+    const r = await runCli([s.url, '-w', '-1'], { input: '' });
+    expect(r.code).toBe(0);
+  });
+
+  it('TCP drop without a close frame → 1006, exit 1', async () => {
+    const s = await track(wsServer((ws) => ws.on('message', () => ws.terminate())));
+    const r = await runCli([s.url, '-x', 'x', '--output', 'pretty']);
+    expect(r.code).toBe(1);
+    expect(r.out).toContain(
+      'Disconnected: 1006 Abnormal Closure (no close frame: the connection dropped)',
+    );
+  });
+
+  it('connection refused → exit 1 with one error line', async () => {
+    const s = await track(echoServer());
+    const port = s.port;
+    await s.close();
+    servers.pop();
+    const r = await runCli([`ws://127.0.0.1:${port}/`, '-x', 'x']);
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /connection refused by 127\.0\.0\.1/);
+  });
+
+  it('DNS failure → exit 1', async () => {
+    const preload = fileURLToPath(new URL('../fixtures/fake-dns.cjs', import.meta.url));
+    const r = await runCli(['ws://nowhere.wsx-test/', '-x', 'x'], {
+      env: { NODE_OPTIONS: `--require ${preload}` },
+    });
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /could not resolve host 'nowhere\.wsx-test'/);
+  });
+
+  it('a non-101 answer shows the status, WWW-Authenticate and the body, escaped', async () => {
+    const s = await track(
+      httpServer((_req, res) => {
+        res.writeHead(401, 'Unauthorized', { 'WWW-Authenticate': 'Basic realm="x"' });
+        res.end(`denied \x1b]0;owned\x07 ${'z'.repeat(3000)}`);
+      }),
+    );
+    const r = await runCli([s.url, '-x', 'x']);
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /HTTP 401 Unauthorized/);
+    expect(r.stderr).toContain('WWW-Authenticate: Basic realm="x"');
+    expect(r.stderr).toContain('body: denied \\x1b]0;owned\\x07 zzz');
+    expect(r.stderr).not.toContain('\x1b');
+    expect(r.stderr.length).toBeLessThan(1500);
+  });
+
+  it('a redirect without -L shows the Location', async () => {
+    const s = await track(
+      httpServer((_req, res) => {
+        res.writeHead(302, { Location: 'ws://127.0.0.1:1/elsewhere' });
+        res.end();
+      }),
+    );
+    const r = await runCli([s.url, '-x', 'x']);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('HTTP 302');
+    expect(r.stderr).toContain('Location: ws://127.0.0.1:1/elsewhere');
+  });
+
+  it('invalid UTF-8 in a text frame → protocol error, exit 1', async () => {
+    const s = await track(
+      tcpServer((socket, req) => {
+        socket.write(acceptResponse(req));
+        socket.write(frame(1, Buffer.from([0x68, 0xc3, 0x28])));
+      }),
+    );
+    const r = await runCli([s.url, '-w', '-1'], { input: '' });
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /not valid UTF-8/);
+  });
+
+  it('an invalid opcode → protocol error, exit 1', async () => {
+    const s = await track(
+      tcpServer((socket, req) => {
+        socket.write(acceptResponse(req));
+        socket.write(frame(3, Buffer.from('x')));
+      }),
+    );
+    const r = await runCli([s.url, '-w', '-1'], { input: '' });
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /protocol error/);
+  });
+
+  it('a bad Sec-WebSocket-Accept → exit 1', async () => {
+    const s = await track(
+      tcpServer((socket) => {
+        socket.write(
+          'HTTP/1.1 101 Switching Protocols\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Accept: nope\r\n\r\n',
+        );
+      }),
+    );
+    const r = await runCli([s.url, '-x', 'x']);
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /Sec-WebSocket-Accept/);
+  });
+
+  it('a silent server times out at --handshake-timeout', async () => {
+    const s = await track(tcpServer(() => {}));
+    const t0 = Date.now();
+    const r = await runCli([s.url, '-x', 'x', '--handshake-timeout', '0.8']);
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /did not complete within 0\.8 s/);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('a server that trickles its 101 one byte at a time still times out (a deadline, not an idle timer)', async () => {
+    const s = await track(
+      tcpServer((socket, req) => {
+        const bytes = Buffer.from(acceptResponse(req));
+        let i = 0;
+        const t = setInterval(() => {
+          if (socket.destroyed || i >= bytes.length) return clearInterval(t);
+          socket.write(bytes.subarray(i, i + 1));
+          i++;
+        }, 100);
+        socket.on('close', () => clearInterval(t));
+      }),
+    );
+    const t0 = Date.now();
+    const r = await runCli([s.url, '-x', 'x', '--handshake-timeout', '1']);
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /did not complete within 1 s/);
+    expect(Date.now() - t0).toBeLessThan(6000);
+  });
+
+  it('SIGINT closes with 1001 and exits 130; SIGTERM exits 143', async () => {
+    for (const [signal, code] of [
+      ['SIGINT', 130],
+      ['SIGTERM', 143],
+    ] as const) {
+      const closes: number[] = [];
+      const s = await track(
+        wsServer((ws) => {
+          ws.on('close', (c) => closes.push(c));
+          ws.send('ready');
+        }),
+      );
+      const r = await runCli([s.url, '-x', 'x', '-w', '-1'], {
+        onSpawn: (child) => child.stdout?.once('data', () => child.kill(signal)),
+      });
+      expect(r.code).toBe(code);
+      expect(closes).toEqual([1001]);
+    }
+  });
+
+  it('usage errors exit 2 with one error line', async () => {
+    for (const args of [
+      ['--bogus'],
+      ['ftp://x'],
+      [':1', '--count', 'x'],
+      [':1', '-H', 'nocolon'],
+      [],
+    ]) {
+      const r = await runCli(args);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectCleanError(r.stderr, /./);
+    }
+  });
+});
+
+describe('receiving', () => {
+  it('answers server pings automatically; json shows ping in and pong out', async () => {
+    let pong: string | undefined;
+    const s = await track(
+      wsServer((ws) => {
+        ws.on('pong', (d) => {
+          pong = String(d);
+          ws.close(1000);
+        });
+        ws.ping('are you there');
+      }),
+    );
+    const r = await runCli([s.url, '--json', '-w', '-1'], { input: '' });
+    expect(r.code).toBe(0);
+    expect(pong).toBe('are you there');
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => `${e.event}:${e.direction ?? ''}`)).toEqual([
+      'open:',
+      'ping:in',
+      'pong:out',
+      'close:',
+    ]);
+    expect(events[3]).toMatchObject({ code: 1000, name: 'Normal Closure', clean: true });
+  });
+
+  it('a 100,000-message flood arrives complete and in order', async () => {
+    const s = await track(
+      wsServer((ws) => {
+        for (let i = 0; i < 100_000; i++) ws.send(`m${i}`);
+        ws.close(1000);
+      }),
+    );
+    const r = await runCli([s.url, '-w', '-1'], { input: '', timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    const lines = r.out.split('\n');
+    expect(lines.length).toBe(100_001);
+    expect(lines[0]).toBe('m0');
+    expect(lines[99_999]).toBe('m99999');
+  });
+
+  it('a 16 MiB binary message arrives byte-exact in raw mode', async () => {
+    const big = Buffer.alloc(16 * 1024 * 1024);
+    for (let i = 0; i < big.length; i += 4) big.writeUInt32LE(i, i);
+    const s = await track(
+      wsServer((ws) => {
+        ws.send(big, { binary: true });
+        ws.close(1000);
+      }),
+    );
+    const r = await runCli([s.url, '-w', '-1'], { input: '', timeoutMs: 60_000 });
+    expect(r.code).toBe(0);
+    expect(r.stdout.length).toBe(big.length);
+    expect(r.stdout.equals(big)).toBe(true);
+  });
+
+  it('messages the server sends before its close frame are never lost', async () => {
+    const s = await track(
+      wsServer((ws) => {
+        // When our close arrives, ws answers it by calling close(): send 500 messages first.
+        const origClose = ws.close.bind(ws);
+        ws.close = ((code?: number, reason?: string) => {
+          for (let i = 0; i < 500; i++) ws.send(`late ${i}`);
+          origClose(code, reason);
+        }) as typeof ws.close;
+      }),
+    );
+    const r = await runCli([s.url, '-w', '0.1'], { input: '' });
+    expect(r.code).toBe(0);
+    const lines = r.out.trim().split('\n');
+    expect(lines.length).toBe(500);
+    expect(lines[499]).toBe('late 499');
+  });
+
+  it('--max-message-size: a larger message closes with 1009 and says so', async () => {
+    const closes: number[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        ws.on('close', (c) => closes.push(c));
+        ws.send('x'.repeat(2048));
+      }),
+    );
+    const r = await runCli([s.url, '--max-message-size', '1K', '-w', '-1'], { input: '' });
+    expect(r.code).toBe(1);
+    expectCleanError(r.stderr, /larger than --max-message-size.*1009/);
+    expect(closes).toEqual([1009]);
+  });
+
+  it('terminal safety: escape sequences from the server never reach pretty output raw', async () => {
+    const evil = '\x1b]0;title\x07\x1b[2J\x1b]52;c;cHduZWQ=\x07\x1b[6n\x9b31m\u202eevil';
+    const s = await track(
+      wsServer((ws) => {
+        ws.send(evil);
+        ws.send(Buffer.from(evil), { binary: true });
+        ws.close(4000, '\x1b[2Jbye');
+      }),
+    );
+    const r = await runCli([s.url, '--output', 'pretty', '-w', '-1'], { input: '' });
+    expect(r.code).toBe(3);
+    expect(r.out).not.toMatch(/[\x1b\x07\x9b\u202e]/);
+    expect(r.out).toContain('\\x1b]0;title\\x07');
+    expect(r.out).toContain('\\u202eevil');
+    expect(r.out).toContain('Disconnected: 4000 "\\x1b[2Jbye"');
+  });
+});
+
+describe('--count, --expect, --timeout, --wait', () => {
+  const ticker = () =>
+    wsServer((ws) => {
+      let i = 0;
+      const t = setInterval(() => ws.readyState === 1 && ws.send(`tick ${i++}`), 20);
+      ws.on('close', () => clearInterval(t));
+    });
+
+  it('--count n prints exactly n messages, then closes with 1000 and exits 0', async () => {
+    const s = await track(ticker());
+    const r = await runCli([s.url, '--count', '3'], { input: '' });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('tick 0\ntick 1\ntick 2\n');
+  });
+
+  it('--expect finishes at the first match', async () => {
+    const s = await track(ticker());
+    const r = await runCli([s.url, '--expect', 'tick [2-9]'], { input: '' });
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('tick 0\ntick 1\ntick 2\n');
+  });
+
+  it('--expect unmet at --timeout → exit 4', async () => {
+    const s = await track(ticker());
+    const r = await runCli([s.url, '--expect', 'never', '--timeout', '0.5'], { input: '' });
+    expect(r.code).toBe(4);
+    expectCleanError(r.stderr, /not satisfied: --expect never/);
+  });
+
+  it('--count unmet when the server closes normally → exit 4', async () => {
+    const s = await track(
+      wsServer((ws) => {
+        ws.send('only one');
+        ws.close(1000);
+      }),
+    );
+    const r = await runCli([s.url, '--count', '2'], { input: '' });
+    expect(r.code).toBe(4);
+    expect(r.out).toBe('only one\n');
+  });
+
+  it('--timeout alone closes with 1000 and exits 0', async () => {
+    const s = await track(ticker());
+    const t0 = Date.now();
+    const r = await runCli([s.url, '--timeout', '0.3', '-w', '-1'], { input: '' });
+    expect(r.code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+
+  it('-w keeps receiving after the input ends', async () => {
+    const s = await track(
+      wsServer((ws) =>
+        ws.on('message', (d) => setTimeout(() => ws.readyState === 1 && ws.send(`late ${d}`), 300)),
+      ),
+    );
+    const quick = await runCli([s.url, '-x', 'a', '-w', '0']);
+    expect(quick.out).toBe('');
+    const patient = await runCli([s.url, '-x', 'a', '-w', '1']);
+    expect(patient.out).toBe('late a\n');
+    expect(patient.code).toBe(0);
+  });
+});
+
+describe('handshake options reach the server', () => {
+  it('-H (twice), -s, -o, --host, --auth, -p 13', async () => {
+    const s = await track(
+      wsServer(() => {}, { handleProtocols: (protocols) => (protocols.has('b') ? 'b' : false) }),
+    );
+    const conn = s.nextConnection();
+    const r = await runCli([
+      s.url,
+      '-H',
+      'X-A: 1',
+      '-H',
+      'X-A: 2',
+      '-s',
+      'a',
+      '-s',
+      'b',
+      '-o',
+      'http://origin.test',
+      '--host',
+      'example.test',
+      '--auth',
+      'alice:secret',
+      '-x',
+      'hi',
+      '-w',
+      '0',
+      '--output',
+      'pretty',
+    ]);
+    const { req } = await conn;
+    expect(r.code).toBe(0);
+    expect(req.headers['x-a']).toBe('1, 2');
+    expect(req.rawHeaders.filter((h) => h === 'X-A')).toHaveLength(2);
+    expect(req.headers['sec-websocket-protocol']).toBe('a, b');
+    expect(req.headers.origin).toBe('http://origin.test');
+    expect(req.headers.host).toBe('example.test');
+    expect(req.headers.authorization).toBe(
+      `Basic ${Buffer.from('alice:secret').toString('base64')}`,
+    );
+    expect(req.headers['sec-websocket-version']).toBe('13');
+    expect(req.headers['sec-websocket-extensions']).toContain('permessage-deflate');
+    expect(r.out).toContain('(subprotocol: b)');
+  });
+
+  it('--no-compress offers no extension; -p 8 sends version 8', async () => {
+    const s = await track(wsServer());
+    const conn = s.nextConnection();
+    await runCli([s.url, '--no-compress', '-x', 'x', '-w', '0']);
+    expect((await conn).req.headers['sec-websocket-extensions']).toBeUndefined();
+    const t = await track(
+      tcpServer((socket, req) => {
+        socket.end('HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\n\r\n');
+        (t as unknown as { seen: string }).seen = req;
+      }),
+    );
+    await runCli([t.url, '-p', '8', '-x', 'x']);
+    expect((t as unknown as { seen: string }).seen).toMatch(/Sec-WebSocket-Version: 8/i);
+  });
+
+  it('a server that picks no subprotocol is a warning; one not offered is a failure', async () => {
+    const none = await track(wsServer(() => {}, { handleProtocols: () => false }));
+    const r1 = await runCli([none.url, '-s', 'chat', '-x', 'x', '-w', '0']);
+    expect(r1.code).toBe(0);
+    expect(r1.stderr).toMatch(
+      /warning: the server chose none of the offered subprotocols \(chat\)/,
+    );
+    const rogue = await track(
+      tcpServer((socket, req) =>
+        socket.write(acceptResponse(req, 'Sec-WebSocket-Protocol: evil\r\n')),
+      ),
+    );
+    const r2 = await runCli([rogue.url, '-s', 'chat', '-x', 'x']);
+    expect(r2.code).toBe(1);
+    expectCleanError(r2.stderr, /subprotocol 'evil' that was not offered/);
+  });
+
+  it('ws+unix:// connects over a Unix socket', async () => {
+    const { createServer } = await import('node:http');
+    const { WebSocketServer } = await import('ws');
+    const path = `/tmp/wsx-test-${process.pid}-${Date.now()}.sock`;
+    const http = createServer();
+    const wss = new WebSocketServer({ server: http });
+    wss.on('connection', (ws, req) => ws.send(`path=${req.url}`));
+    await new Promise<void>((resolve) => http.listen(path, resolve));
+    try {
+      const r = await runCli([`ws+unix://${path}:/chat`, '-x', 'x', '-w', '0.3']);
+      expect(r.code).toBe(0);
+      expect(r.out).toBe('path=/chat\n');
+    } finally {
+      for (const c of wss.clients) c.terminate();
+      await new Promise((resolve) => http.close(resolve));
+    }
+  });
+});
+
+describe('--demo', () => {
+  it('starts the built-in server: greeting, binary frame, echo', async () => {
+    const r = await runCli(['--demo', '--json', '-w', '0.3'], { input: 'hello demo\n' });
+    expect(r.code).toBe(0);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const incoming = events.filter((e) => e.event === 'message' && e.direction === 'in');
+    expect(JSON.parse(incoming[0].data)).toMatchObject({ type: 'welcome' });
+    expect(incoming[1].type).toBe('binary');
+    expect(incoming[2].data).toBe('hello demo');
+  });
+});
