@@ -1,7 +1,7 @@
 // The process boundary: argv → commander → Options → run(); signals and process.exitCode.
 // The only module that touches process.argv, signals and the exit code.
 
-import { Command, CommanderError, Option } from 'commander';
+import type { Command } from 'commander';
 import { EXIT, WsxError } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { parseOptions, type RawFlags } from './options.js';
@@ -13,7 +13,8 @@ const VERSION = typeof WSX_VERSION === 'string' ? WSX_VERSION : '0.0.0-dev';
 
 const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
 
-export function buildProgram(): Command {
+export async function buildProgram(): Promise<Command> {
+  const { Command, Option } = await import('commander');
   const program = new Command('wsx')
     .description(
       'A WebSocket client and debugging console: REPL, lossless pipes, honest exit codes.',
@@ -88,7 +89,12 @@ function flagsFrom(program: Command): RawFlags {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  const program = buildProgram();
+  // The commonest scripted call answers without loading the option parser.
+  if (argv.length === 1 && argv[0] === '--version') {
+    io.stdout.write(`${VERSION}\n`);
+    return EXIT.ok;
+  }
+  const program = await buildProgram();
   const paintErr = palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
   program.configureOutput({
     writeOut: (s) => io.stdout.write(s),
@@ -99,6 +105,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   try {
     program.parse(argv, { from: 'user' });
   } catch (err) {
+    const { CommanderError } = await import('commander');
     if (err instanceof CommanderError) {
       if (err.code === 'commander.helpDisplayed' || err.code === 'commander.version')
         return EXIT.ok;

@@ -3,7 +3,7 @@
 // No process.* here: cli.ts owns the process.
 
 import { connect } from './connection.js';
-import { type DemoServer, startDemoServer } from './demo.js';
+import type { DemoServer } from './demo.js';
 import { type Ending, exitCodeFor, WsxError } from './errors.js';
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
@@ -12,7 +12,6 @@ import { createRenderer, errorLines, palette } from './render/renderer.js';
 import { Controller } from './session/controller.js';
 import { historyPath } from './session/history.js';
 import { runPipe } from './session/pipe.js';
-import { runRepl } from './session/repl.js';
 
 export type SignalName = 'SIGINT' | 'SIGTERM';
 
@@ -59,6 +58,7 @@ async function runClient(options: ClientOptions, io: Io, ctx: RunContext): Promi
   const connectOptions = { ...options.connect };
   try {
     if (options.demo) {
+      const { startDemoServer } = await import('./demo.js');
       demo = await startDemoServer();
       connectOptions.url = demo.url;
     }
@@ -90,6 +90,8 @@ async function runClient(options: ClientOptions, io: Io, ctx: RunContext): Promi
   let ending: Ending;
   try {
     if (session.mode === 'repl') {
+      // readline and the command table load only for the REPL (start-up is a feature).
+      const { runRepl } = await import('./session/repl.js');
       ending = await runRepl(ctl, session, {
         input: io.stdin(),
         output: io.stdout,
