@@ -1,0 +1,118 @@
+// Sessions in-process: run() over in-memory streams, and the controller against real sockets.
+
+import { afterEach, describe, expect, it } from 'vitest';
+import { connect } from '../../src/connection.js';
+import type { WsxEvent } from '../../src/events.js';
+import { parseOptions, type RawFlags } from '../../src/options.js';
+import { run } from '../../src/run.js';
+import { Controller } from '../../src/session/controller.js';
+import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
+import { memoryIo } from '../helpers/memory-io.js';
+
+const servers: TestServer[] = [];
+async function track<T extends TestServer>(s: Promise<T>): Promise<T> {
+  const server = await s;
+  servers.push(server);
+  return server;
+}
+afterEach(async () => {
+  await Promise.all(servers.splice(0).map((s) => s.close()));
+});
+
+const noSignals = { onSignal: () => () => {} };
+
+async function runWith(flags: RawFlags, input?: string) {
+  const io = memoryIo();
+  const options = parseOptions(flags, {
+    stdinIsTTY: false,
+    stdoutIsTTY: false,
+    stderrIsTTY: false,
+    env: {},
+  });
+  if (input !== undefined) io.input.end(input);
+  const code = await run(options, io, noSignals);
+  return { code, out: io.out(), err: io.err() };
+}
+
+describe('run() over injected streams', () => {
+  it('pipe: lines in, replies out, exit 0', async () => {
+    const s = await track(echoServer());
+    const r = await runWith({ url: s.url, wait: '0.1' }, 'one\ntwo\n');
+    expect(r).toEqual({ code: 0, out: 'one\ntwo\n', err: '' });
+  });
+
+  it('execute + json: every event on stdout', async () => {
+    const s = await track(echoServer());
+    const r = await runWith({ url: s.url, execute: ['hi'], wait: '0.1', json: true });
+    expect(r.code).toBe(0);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l).event);
+    expect(events).toEqual(['open', 'message', 'message', 'close']);
+  });
+
+  it('server close 4001 → exit 3 from the same exit-code table', async () => {
+    const s = await track(echoServer());
+    const r = await runWith({ url: s.url, execute: ['bye'] });
+    expect(r.code).toBe(3);
+    expect(r.err).toBe('Disconnected: 4001 "custom bye"\n');
+  });
+
+  it('a refused connection is exit 1 with one error line', async () => {
+    const s = await track(echoServer());
+    const url = s.url;
+    await servers.pop()?.close();
+    const r = await runWith({ url, execute: ['x'] });
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/^error: connection refused by 127\.0\.0\.1:\d+\nhint: /);
+  });
+});
+
+describe('Controller', () => {
+  it('/reconnect closes with 1000 and opens a new connection with the same options', async () => {
+    const closes: number[] = [];
+    const s = await track(wsServer((ws) => ws.on('close', (code) => closes.push(code))));
+    const options = parseOptions(
+      { url: s.url },
+      { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: {} },
+    );
+    const events: WsxEvent[] = [];
+    const ctl = new Controller({
+      connect: (signal) => connect(options.connect, { signal }),
+      emit: (e) => events.push(e),
+      session: options.session,
+      showOutgoing: true,
+    });
+    const first = await ctl.open();
+    expect(first?.isOpen).toBe(true);
+    await ctl.reconnect();
+    expect(ctl.peer).not.toBe(first);
+    expect(ctl.peer?.isOpen).toBe(true);
+    for (let i = 0; i < 40 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 25));
+    expect(closes).toEqual([1000]);
+    expect(events.map((e) => e.event)).toEqual(['open', 'close', 'note', 'open']);
+    ctl.quit();
+    expect(await ctl.ended).toEqual({ kind: 'done' });
+  });
+
+  it('an interrupt before the connection opens ends with the signal', async () => {
+    const s = await track(
+      wsServer(() => {}, { verifyClient: (_i, cb) => setTimeout(() => cb(true), 2000) }),
+    );
+    const options = parseOptions(
+      { url: s.url },
+      { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} },
+    );
+    const ctl = new Controller({
+      connect: (signal) => connect(options.connect, { signal }),
+      emit: () => {},
+      session: options.session,
+      showOutgoing: false,
+    });
+    const opening = ctl.open();
+    setTimeout(() => ctl.interrupt('SIGINT'), 100);
+    expect(await opening).toBeUndefined();
+    expect(await ctl.ended).toEqual({ kind: 'signal', signal: 'SIGINT' });
+  });
+});
