@@ -67,6 +67,20 @@ export async function buildProgram(): Promise<Command> {
     .option('--no-compress', 'do not offer permessage-deflate')
     .option('--max-message-size <bytes>', 'largest incoming message (default 100M)')
     .option('--handshake-timeout <s>', 'deadline for the opening handshake (default 10)')
+    .option('-L, --location', 'follow redirects')
+    .option('--max-redirects <n>', 'with -L: at most n hops (default 10)')
+    .option(
+      '--proxy <url>',
+      'http://, https://, socks4://, socks5://, socks5h:// proxy (user:pass@ allowed)',
+    )
+    .option('--no-proxy', 'ignore HTTPS_PROXY, HTTP_PROXY, ALL_PROXY')
+    .optionsGroup('TLS:')
+    .option('--ca <file>', 'trust this CA certificate (PEM)')
+    .option('--cert <file>', 'client certificate (PEM)')
+    .option('--key <file>', 'client private key (PEM)')
+    .option('--passphrase [pass]', 'passphrase of the key (asked for, hidden, without a value)')
+    .option('-k, --insecure', 'do not verify the server certificate')
+    .option('-n, --no-check', 'same as -k (wscat compatible)')
     .showSuggestionAfterError(true)
     .exitOverride();
   program.addHelpText(

@@ -1,11 +1,13 @@
 // Network, client side: open a WebSocket to a URL and hand back a Peer, or a WsxError that says
 // exactly why not (refused, DNS, TLS, HTTP status, timeout, bad handshake).
 
-import type { ClientRequest, IncomingMessage } from 'node:http';
-import type { ClientOptions } from 'ws';
+import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
+import type { TLSSocket } from 'node:tls';
+import type { ClientOptions, WebSocket as WsSocket } from 'ws';
 import { WsxError } from './errors.js';
-import type { ConnectOptions } from './options.js';
 import { type HandshakeInfo, Peer } from './peer.js';
+import type { PreparedConnect } from './prepare.js';
+import { maskHeaderValue, maskUrl } from './render/mask.js';
 import { sanitizeLine } from './render/sanitize.js';
 
 export interface ConnectHooks {
@@ -13,6 +15,8 @@ export interface ConnectHooks {
   signal?: AbortSignal;
   /** Called for non-fatal findings (e.g. the server chose no subprotocol). */
   warn?: (text: string) => void;
+  /** -v: one line of handshake detail at a time (already escaped and masked). */
+  verbose?: (line: string) => void;
 }
 
 const BODY_PREVIEW_BYTES = 1024;
@@ -31,6 +35,30 @@ function requestHeaderPairs(req: ClientRequest): Array<[string, string]> {
     else if (value !== undefined) pairs.push([name, String(value)]);
   }
   return pairs;
+}
+
+/** -v lines for an established TLS connection: version, cipher, certificate. */
+function describeTls(socket: TLSSocket): string[] {
+  const lines = [`TLS ${socket.getProtocol() ?? '?'}, cipher ${socket.getCipher()?.name ?? '?'}`];
+  const cert = socket.getPeerCertificate();
+  if (cert && Object.keys(cert).length > 0) {
+    const name = (n: Record<string, unknown> | undefined) =>
+      n
+        ? Object.entries(n)
+            .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
+            .join(', ')
+        : '?';
+    lines.push(
+      `certificate subject: ${sanitizeLine(name(cert.subject as unknown as Record<string, unknown>))}`,
+    );
+    lines.push(
+      `certificate issuer: ${sanitizeLine(name(cert.issuer as unknown as Record<string, unknown>))}`,
+    );
+    lines.push(`certificate valid: ${cert.valid_from} to ${cert.valid_to}`);
+    if (!socket.authorized)
+      lines.push(`certificate NOT verified: ${String(socket.authorizationError)} (-k)`);
+  }
+  return lines;
 }
 
 /** Describe a socket-level or ws-level failure to connect. */
@@ -59,13 +87,57 @@ export function describeConnectError(err: Error & { code?: string }, url: URL): 
     case 'ETIMEDOUT':
       return new WsxError('connect', `cannot reach ${where} (${code})`, { code });
   }
-  if (code && /CERT|SELF_SIGNED|ALTNAME|ISSUER|UNABLE_TO_VERIFY|TLS|SSL/.test(code)) {
-    return new WsxError('connect', `TLS: ${err.message}`, {
-      code,
-      hint: 'trust the server with --ca <file>, or skip verification with -k (insecure)',
+  const tls = describeTlsError(err, url);
+  if (tls) return tls;
+  if (err.message === 'Maximum redirects exceeded') {
+    return new WsxError('connect', 'too many redirects (see --max-redirects)', {
+      code: 'TOO_MANY_REDIRECTS',
     });
   }
   return new WsxError('connect', sanitizeLine(err.message), { code: code ?? 'HANDSHAKE' });
+}
+
+const TRUST_HINT = 'trust its CA with --ca <file>, or skip verification with -k (insecure)';
+
+/** Which TLS check failed, in words, with a hint. */
+export function describeTlsError(
+  err: Error & { code?: string; reason?: string },
+  url: URL,
+): WsxError | undefined {
+  const code = err.code ?? '';
+  const messages: Record<string, string> = {
+    DEPTH_ZERO_SELF_SIGNED_CERT: "the server's certificate is self-signed",
+    SELF_SIGNED_CERT_IN_CHAIN:
+      "the server's certificate chain ends in a self-signed certificate that is not trusted",
+    CERT_HAS_EXPIRED: "the server's certificate has expired",
+    CERT_NOT_YET_VALID: "the server's certificate is not valid yet",
+    UNABLE_TO_VERIFY_LEAF_SIGNATURE: "the server's certificate is signed by an unknown CA",
+    UNABLE_TO_GET_ISSUER_CERT_LOCALLY: "the server's certificate is signed by an unknown CA",
+    UNABLE_TO_GET_ISSUER_CERT: "the server's certificate is signed by an unknown CA",
+    CERT_REVOKED: "the server's certificate has been revoked",
+  };
+  const known = messages[code];
+  if (known) return new WsxError('connect', `TLS: ${known}`, { code, hint: TRUST_HINT });
+  if (code === 'ERR_TLS_CERT_ALTNAME_INVALID') {
+    return new WsxError(
+      'connect',
+      `TLS: the certificate does not match host '${url.hostname}' (${sanitizeLine(err.reason ?? err.message)})`,
+      {
+        code,
+        hint: 'connect with a name the certificate is for, or skip verification with -k (insecure)',
+      },
+    );
+  }
+  if (/^ERR_SSL_|^EPROTO$|^ERR_TLS_/.test(code) || /SSL routines|alert/i.test(err.message)) {
+    const wantsCert = /certificate required|alert number 116|handshake failure/i.test(err.message);
+    return new WsxError('connect', `TLS: the handshake failed: ${sanitizeLine(err.message)}`, {
+      code: code || 'TLS',
+      hint: wantsCert
+        ? 'the server may require a client certificate: --cert <file> --key <file>'
+        : undefined,
+    });
+  }
+  return undefined;
 }
 
 /** The status line, Location / WWW-Authenticate and the first KiB of the body, escaped. */
@@ -118,10 +190,29 @@ function readPreview(res: IncomingMessage, max: number, deadline: Promise<void>)
   });
 }
 
+async function proxyAgent(proxyUrl: string, c: PreparedConnect): Promise<Agent> {
+  if (proxyUrl.startsWith('socks')) {
+    const { SocksProxyAgent } = await import('socks-proxy-agent');
+    return new SocksProxyAgent(proxyUrl) as unknown as Agent;
+  }
+  // HTTP(S) proxies are always used through CONNECT, for ws:// as for wss://.
+  const { HttpsProxyAgent } = await import('https-proxy-agent');
+  return new HttpsProxyAgent(proxyUrl, {
+    rejectUnauthorized: c.tlsMaterial.rejectUnauthorized,
+    ca: c.tlsMaterial.ca,
+  }) as unknown as Agent;
+}
+
+const ms = (from: number, to: number | undefined) =>
+  to === undefined ? '-' : `${(to - from).toFixed(1)} ms`;
+
 /** Open a client connection. Resolves with an open Peer or rejects with a WsxError. */
-export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Promise<Peer> {
+export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Promise<Peer> {
   const { default: WebSocket } = await import('ws');
   const url = new URL(c.url);
+  const verbose = hooks.verbose;
+  const agent = c.proxyUrl ? await proxyAgent(c.proxyUrl, c) : undefined;
+  if (verbose && c.proxyUrl) verbose(`using proxy ${sanitizeLine(maskUrl(c.proxyUrl))}`);
 
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of c.headers) {
@@ -149,19 +240,64 @@ export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Prom
       deadlineResolve = r;
     });
 
+    const t0 = performance.now();
+    const timings: { dns?: number; tcp?: number; tls?: number } = {};
+    const tlsLines: string[] = [];
     const ws = new WebSocket(c.url, {
       headers,
       origin: c.origin,
       protocolVersion: c.protocolVersion,
       perMessageDeflate: c.compress,
       maxPayload: c.maxMessageSize,
-      followRedirects: false,
+      followRedirects: c.followRedirects,
+      maxRedirects: c.maxRedirects,
       closeTimeout: 5000,
-      finishRequest: (req: ClientRequest) => {
+      agent,
+      ca: c.tlsMaterial.ca,
+      cert: c.tlsMaterial.cert,
+      key: c.tlsMaterial.key,
+      passphrase: c.tlsMaterial.passphrase,
+      rejectUnauthorized: c.tlsMaterial.rejectUnauthorized,
+      finishRequest: (req: ClientRequest, socket: WsSocket) => {
+        if (info.request && verbose)
+          verbose(`following redirect to ${sanitizeLine(maskUrl(socket.url))}`);
         info.request = { method: req.method, path: req.path, headers: requestHeaderPairs(req) };
+        if (verbose) {
+          verbose(`> ${req.method} ${sanitizeLine(req.path)} HTTP/1.1`);
+          for (const [k, v] of info.request.headers)
+            verbose(`> ${k}: ${sanitizeLine(maskHeaderValue(k, v))}`);
+          req.once('socket', (socket) => {
+            socket.once('lookup', () => {
+              timings.dns = performance.now();
+            });
+            socket.once('connect', () => {
+              timings.tcp = performance.now();
+            });
+            socket.once('secureConnect', () => {
+              timings.tls = performance.now();
+              tlsLines.push(...describeTls(socket as TLSSocket));
+            });
+          });
+        }
         req.end();
       },
     } as ClientOptions);
+    const showResponse = (res: IncomingMessage) => {
+      if (!verbose) return;
+      for (const line of tlsLines.splice(0)) verbose(line);
+      verbose(
+        `< HTTP/${res.httpVersion} ${res.statusCode} ${sanitizeLine(res.statusMessage ?? '')}`,
+      );
+      for (const [k, v] of rawHeaderPairs(res.rawHeaders))
+        verbose(`< ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
+      const done = performance.now();
+      verbose(
+        `timings: dns ${timings.dns === undefined ? '-' : ms(t0, timings.dns)}, tcp ${ms(t0, timings.tcp)}, ` +
+          `tls ${timings.tls === undefined ? '-' : ms(timings.tcp ?? t0, timings.tls)}, handshake ${ms(t0, done)}`,
+      );
+    };
+    // No 'redirect' listener on purpose: with one, ws leaves stripping credentials on a
+    // cross-host redirect to the listener. Hops are logged from finishRequest instead.
 
     const fail = (err: WsxError) => {
       failure ??= err;
@@ -195,6 +331,7 @@ export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Prom
     };
 
     ws.on('unexpected-response', (req: ClientRequest, res: IncomingMessage) => {
+      showResponse(res);
       info.response = {
         status: res.statusCode ?? 0,
         statusText: res.statusMessage ?? '',
@@ -208,6 +345,7 @@ export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Prom
     });
 
     ws.on('upgrade', (res: IncomingMessage) => {
+      showResponse(res);
       info.response = {
         status: res.statusCode ?? 101,
         statusText: res.statusMessage ?? '',
@@ -247,6 +385,11 @@ export async function connect(c: ConnectOptions, hooks: ConnectHooks = {}): Prom
       settled = true;
       cleanup();
       info.extensions = ws.extensions;
+      if (verbose) {
+        verbose(
+          `subprotocol: ${info.protocol || '(none)'}; extensions: ${sanitizeLine(info.extensions) || '(none)'}`,
+        );
+      }
       // Listeners move to the Peer from here on.
       ws.removeAllListeners('error');
       ws.removeAllListeners('close');

@@ -33,6 +33,22 @@ export interface ConnectOptions {
   compress: boolean;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
+  tls: TlsOptions;
+  /** An explicit --proxy URL; undefined = from the environment unless noProxy. */
+  proxy: string | undefined;
+  noProxy: boolean;
+  followRedirects: boolean;
+  maxRedirects: number;
+}
+
+export interface TlsOptions {
+  /** Paths as given; read and checked in prepare.ts. */
+  ca: string | undefined;
+  cert: string | undefined;
+  key: string | undefined;
+  /** 'ask' = --passphrase without a value (asked for, hidden, on a terminal). */
+  passphrase: string | 'ask' | undefined;
+  insecure: boolean;
 }
 
 export type SessionMode = 'repl' | 'pipe' | 'execute';
@@ -94,6 +110,17 @@ export interface RawFlags {
   compress?: boolean;
   maxMessageSize?: string;
   handshakeTimeout?: string;
+  ca?: string;
+  cert?: string;
+  key?: string;
+  passphrase?: string | boolean;
+  insecure?: boolean;
+  /** commander's --no-check (alias of -k) */
+  check?: boolean;
+  /** --proxy <url> gives a string, --no-proxy gives false */
+  proxy?: string | false;
+  location?: boolean;
+  maxRedirects?: string;
   slash?: boolean;
   history?: boolean;
 }
@@ -131,6 +158,11 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     compress: flags.compress !== false,
     maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
     handshakeTimeoutMs: parsePositiveSeconds('--handshake-timeout', flags.handshakeTimeout, 10),
+    tls: parseTls(flags, environment.stdinIsTTY),
+    proxy: typeof flags.proxy === 'string' ? parseProxyUrl(flags.proxy) : undefined,
+    noProxy: flags.proxy === false,
+    followRedirects: flags.location === true,
+    maxRedirects: flags.maxRedirects === undefined ? 10 : parseMaxRedirects(flags.maxRedirects),
   };
 
   const execute = flags.execute ?? [];
@@ -275,6 +307,58 @@ export function parseHeader(raw: string): [string, string] {
     throw usageError(`header '${name}' cannot be set with -H`, hint);
   }
   return [name, value];
+}
+
+function parseTls(flags: RawFlags, stdinIsTTY: boolean): TlsOptions {
+  let passphrase: TlsOptions['passphrase'];
+  if (flags.passphrase === true) {
+    if (!stdinIsTTY) {
+      throw usageError(
+        '--passphrase has no value and stdin is not a terminal to ask for one',
+        'use --passphrase <pass>',
+      );
+    }
+    passphrase = 'ask';
+  } else if (typeof flags.passphrase === 'string') passphrase = flags.passphrase;
+  if (flags.key !== undefined && flags.cert === undefined) {
+    throw usageError('--key needs --cert (the client certificate)');
+  }
+  if (passphrase !== undefined && flags.key === undefined && flags.cert === undefined) {
+    throw usageError('--passphrase is for an encrypted --key: give --cert and --key too');
+  }
+  return {
+    ca: flags.ca,
+    cert: flags.cert,
+    key: flags.key,
+    passphrase,
+    insecure: flags.insecure === true || flags.check === false,
+  };
+}
+
+const PROXY_SCHEMES = ['http:', 'https:', 'socks:', 'socks4:', 'socks4a:', 'socks5:', 'socks5h:'];
+
+export function parseProxyUrl(raw: string): string {
+  let url: URL;
+  try {
+    url = new URL(raw.includes('://') ? raw : `http://${raw}`);
+  } catch {
+    throw usageError(`invalid proxy URL '${raw}'`);
+  }
+  if (!PROXY_SCHEMES.includes(url.protocol) || url.hostname === '') {
+    throw usageError(
+      `unsupported proxy '${raw}'`,
+      'use http://, https://, socks4://, socks5:// or socks5h:// (optionally user:pass@)',
+    );
+  }
+  return url.toString();
+}
+
+function parseMaxRedirects(raw: string): number {
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {
+    throw usageError(`--max-redirects takes a whole number, not '${raw}'`);
+  }
+  return n;
 }
 
 function parseSubprotocol(name: string): string {

@@ -8,6 +8,7 @@ import { type Ending, exitCodeFor, WsxError } from './errors.js';
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
 import type { ClientOptions, Options } from './options.js';
+import { type PreparedConnect, prepareConnect } from './prepare.js';
 import { createRenderer, errorLines, palette } from './render/renderer.js';
 import { Controller } from './session/controller.js';
 import { historyPath } from './session/history.js';
@@ -55,18 +56,16 @@ async function runClient(options: ClientOptions, io: Io, ctx: RunContext): Promi
   };
 
   let demo: DemoServer | undefined;
-  const connectOptions = { ...options.connect };
+  let connectOptions: PreparedConnect;
   try {
+    let connect = options.connect;
     if (options.demo) {
       const { startDemoServer } = await import('./demo.js');
       demo = await startDemoServer();
-      connectOptions.url = demo.url;
+      // The demo server is on loopback: never through a proxy.
+      connect = { ...connect, url: demo.url, noProxy: true };
     }
-    if (connectOptions.auth && connectOptions.auth.pass === undefined) {
-      if (!ctx.askSecret) throw new WsxError('usage', '--auth without a password needs a terminal');
-      const pass = await ctx.askSecret(`Password for ${connectOptions.auth.user}`);
-      connectOptions.auth = { user: connectOptions.auth.user, pass };
-    }
+    connectOptions = await prepareConnect(connect, ctx.askSecret);
   } catch (err) {
     await demo?.close();
     const e = err instanceof WsxError ? err : new WsxError('io', String(err));
@@ -79,6 +78,7 @@ async function runClient(options: ClientOptions, io: Io, ctx: RunContext): Promi
       connect(connectOptions, {
         signal,
         warn: (text) => emit({ time: Date.now(), event: 'note', level: 'warn', text }),
+        verbose: output.verbose ? (line) => sink.err(`${paintErr.dim('*')} ${line}\n`) : undefined,
       }),
     emit,
     session,

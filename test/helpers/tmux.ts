@@ -8,7 +8,9 @@ import { BIN } from './cli.js';
 
 let counter = 0;
 
+/** Under CI (.ci/run installs tmux) always true, so a missing tmux fails instead of skipping. */
 export function hasTmux(): boolean {
+  if (process.env.CI === 'true') return true;
   try {
     execFileSync('tmux', ['-V'], { stdio: 'ignore' });
     return true;

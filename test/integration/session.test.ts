@@ -4,6 +4,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection.js';
 import type { WsxEvent } from '../../src/events.js';
 import { parseOptions, type RawFlags } from '../../src/options.js';
+import { prepareConnect } from '../../src/prepare.js';
 import { run } from '../../src/run.js';
 import { Controller } from '../../src/session/controller.js';
 import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
@@ -79,7 +80,8 @@ describe('Controller', () => {
     );
     const events: WsxEvent[] = [];
     const ctl = new Controller({
-      connect: (signal) => connect(options.connect, { signal }),
+      connect: async (signal) =>
+        connect(await prepareConnect(options.connect, undefined), { signal }),
       emit: (e) => events.push(e),
       session: options.session,
       showOutgoing: true,
@@ -105,7 +107,8 @@ describe('Controller', () => {
       { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} },
     );
     const ctl = new Controller({
-      connect: (signal) => connect(options.connect, { signal }),
+      connect: async (signal) =>
+        connect(await prepareConnect(options.connect, undefined), { signal }),
       emit: () => {},
       session: options.session,
       showOutgoing: false,
