@@ -8,20 +8,11 @@ import {
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../close-codes.js';
 import { usageError } from '../errors.js';
-import type { Peer } from '../peer.js';
-import { maskHeaderValue, maskUrl } from '../render/mask.js';
-import { formatMs } from '../render/pretty.js';
 import { sanitizeLine } from '../render/sanitize.js';
+import type { Driver } from './driver.js';
 
 export interface CommandContext {
-  /** The open connection, or undefined between connections. */
-  peer: Peer | undefined;
-  send(data: Buffer | string, binary: boolean): void;
-  ping(data: Buffer): void;
-  pong(data: Buffer): void;
-  close(code: number, reason: string): void;
-  reconnect(): Promise<void>;
-  quit(): void;
+  driver: Driver;
   print(text: string): void;
   now(): number;
 }
@@ -31,8 +22,10 @@ export interface Command {
   aliases?: string[];
   usage: string;
   help: string;
-  /** Needs an open connection. */
+  /** Needs an open connection (client) or at least one connected client (listen). */
   needsPeer: boolean;
+  /** Only in this mode (default: both). */
+  only?: Driver['kind'];
   run(args: string, ctx: CommandContext): void | Promise<void>;
 }
 
@@ -89,15 +82,12 @@ export function parseClose(args: string): { code: number; reason: string } {
   return { code, reason };
 }
 
-function formatUptime(ms: number): string {
-  const s = Math.floor(ms / 1000);
-  const h = Math.floor(s / 3600);
-  const m = Math.floor((s % 3600) / 60);
-  return h > 0
-    ? `${h}h ${m}m ${s % 60}s`
-    : m > 0
-      ? `${m}m ${s % 60}s`
-      : `${(ms / 1000).toFixed(1)}s`;
+function parseClientId(text: string | undefined, command: string): number {
+  const id = Number(text);
+  if (text === undefined || !/^\d+$/.test(text) || !Number.isSafeInteger(id)) {
+    throw usageError(`${command} needs a client id (see /clients)`);
+  }
+  return id;
 }
 
 export const COMMANDS: Command[] = [
@@ -106,23 +96,23 @@ export const COMMANDS: Command[] = [
     usage: '/ping [text]',
     help: 'send a ping (payload ≤ 125 bytes); the pong shows the round-trip time',
     needsPeer: true,
-    run: (args, ctx) => ctx.ping(controlPayload(args, 'ping')),
+    run: (args, ctx) => ctx.driver.ping(controlPayload(args, 'ping')),
   },
   {
     name: 'pong',
     usage: '/pong [text]',
     help: 'send an unsolicited pong (payload ≤ 125 bytes)',
     needsPeer: true,
-    run: (args, ctx) => ctx.pong(controlPayload(args, 'pong')),
+    run: (args, ctx) => ctx.driver.pong(controlPayload(args, 'pong')),
   },
   {
     name: 'close',
     usage: '/close [code [reason]]',
-    help: 'start the close handshake (default 1000; reason ≤ 123 bytes)',
+    help: 'start the close handshake (default 1000; reason ≤ 123 bytes); listen: with every client',
     needsPeer: true,
     run: (args, ctx) => {
       const { code, reason } = parseClose(args);
-      ctx.close(code, reason);
+      ctx.driver.closeConnection(code, reason);
     },
   },
   {
@@ -130,14 +120,14 @@ export const COMMANDS: Command[] = [
     usage: '/binary <hex>',
     help: 'send a binary message given as hex bytes (spaces allowed)',
     needsPeer: true,
-    run: (args, ctx) => ctx.send(parseHex(args), true),
+    run: (args, ctx) => ctx.driver.send(parseHex(args), true, true),
   },
   {
     name: 'base64',
     usage: '/base64 <data>',
     help: 'send a binary message given as base64',
     needsPeer: true,
-    run: (args, ctx) => ctx.send(parseBase64(args), true),
+    run: (args, ctx) => ctx.driver.send(parseBase64(args), true, true),
   },
   {
     name: 'file',
@@ -162,7 +152,7 @@ export const COMMANDS: Command[] = [
                 : (err as Error).message;
         throw usageError(`cannot read '${sanitizeLine(path)}': ${why}`);
       }
-      ctx.send(data, true);
+      ctx.driver.send(data, true, true);
       ctx.print(`sent ${data.length} B from ${sanitizeLine(path)}`);
     },
   },
@@ -170,56 +160,63 @@ export const COMMANDS: Command[] = [
     name: 'status',
     usage: '/status',
     help: 'URL, subprotocol, extensions, uptime, messages and bytes in/out, last RTT',
-    needsPeer: true,
-    run: (_args, ctx) => {
-      const peer = ctx.peer as Peer;
-      const s = peer.stats;
-      const lines = [
-        `url          ${sanitizeLine(maskUrl(peer.info.url))}`,
-        `subprotocol  ${peer.info.protocol ? sanitizeLine(peer.info.protocol) : '(none)'}`,
-        `extensions   ${peer.info.extensions ? sanitizeLine(peer.info.extensions) : '(none)'}`,
-        `uptime       ${formatUptime(ctx.now() - s.openedAt)}`,
-        `messages     ${s.messagesIn} in, ${s.messagesOut} out`,
-        `bytes        ${s.bytesIn} in, ${s.bytesOut} out`,
-        `last rtt     ${s.lastRtt === undefined ? '(no pong yet: try /ping)' : formatMs(s.lastRtt)}`,
-      ];
-      ctx.print(lines.join('\n'));
-    },
+    needsPeer: false,
+    run: (_args, ctx) => ctx.print(ctx.driver.status(ctx.now())),
   },
   {
     name: 'headers',
     usage: '/headers',
     help: 'the handshake request and response headers (secrets masked)',
     needsPeer: true,
-    run: (_args, ctx) => {
-      const { request, response } = (ctx.peer as Peer).info;
-      const out: string[] = [];
-      if (request) {
-        out.push(`${request.method} ${sanitizeLine(request.path)} HTTP/1.1`);
-        for (const [k, v] of request.headers)
-          out.push(`${k}: ${sanitizeLine(maskHeaderValue(k, v))}`);
-      }
-      if (response) {
-        out.push('', `HTTP/1.1 ${response.status} ${sanitizeLine(response.statusText)}`);
-        for (const [k, v] of response.headers)
-          out.push(`${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
-      }
-      ctx.print(out.length ? out.join('\n') : '(no handshake recorded)');
-    },
+    only: 'client',
+    run: (_args, ctx) => ctx.print(ctx.driver.headers()),
   },
   {
     name: 'reconnect',
     usage: '/reconnect',
     help: 'close and open the connection again with the same options',
     needsPeer: false,
-    run: (_args, ctx) => ctx.reconnect(),
+    only: 'client',
+    run: (_args, ctx) => ctx.driver.reconnect?.(),
+  },
+  {
+    name: 'clients',
+    usage: '/clients',
+    help: 'list the connected clients',
+    needsPeer: false,
+    only: 'listen',
+    run: (_args, ctx) => ctx.print(ctx.driver.clients?.() ?? ''),
+  },
+  {
+    name: 'to',
+    usage: '/to <id> <text>',
+    help: 'send a text message to one client',
+    needsPeer: true,
+    only: 'listen',
+    run: (args, ctx) => {
+      const m = /^(\S+)\s?([\s\S]*)$/.exec(args.trim());
+      ctx.driver.sendTo?.(parseClientId(m?.[1], '/to'), m?.[2] ?? '');
+    },
+  },
+  {
+    name: 'kick',
+    usage: '/kick <id> [code [reason]]',
+    help: 'close one client (default 1000)',
+    needsPeer: true,
+    only: 'listen',
+    run: (args, ctx) => {
+      const m = /^(\S+)\s?([\s\S]*)$/.exec(args.trim());
+      const id = parseClientId(m?.[1], '/kick');
+      const { code, reason } = parseClose(m?.[2] ?? '');
+      ctx.driver.kick?.(id, code, reason);
+    },
   },
   {
     name: 'help',
     usage: '/help',
     help: 'this list',
     needsPeer: false,
-    run: (_args, ctx) => ctx.print(helpText()),
+    run: (_args, ctx) => ctx.print(helpText(ctx.driver.kind)),
   },
   {
     name: 'quit',
@@ -227,13 +224,17 @@ export const COMMANDS: Command[] = [
     usage: '/quit',
     help: 'close with 1000 and exit (also Ctrl-D, or Ctrl-C on an empty line)',
     needsPeer: false,
-    run: (_args, ctx) => ctx.quit(),
+    run: (_args, ctx) => ctx.driver.quit(),
   },
 ];
 
-export function helpText(): string {
-  const width = Math.max(...COMMANDS.map((c) => c.usage.length)) + 2;
-  const rows = COMMANDS.map((c) => {
+const commandsFor = (kind: Driver['kind']) =>
+  COMMANDS.filter((c) => c.only === undefined || c.only === kind);
+
+export function helpText(kind: Driver['kind']): string {
+  const list = commandsFor(kind);
+  const width = Math.max(...list.map((c) => c.usage.length)) + 2;
+  const rows = list.map((c) => {
     const alias = c.aliases?.length ? ` (${c.aliases.map((a) => `/${a}`).join(', ')})` : '';
     return `  ${c.usage.padEnd(width)}${c.help}${alias}`;
   });
@@ -246,15 +247,17 @@ export function helpText(): string {
   ].join('\n');
 }
 
-export function findCommand(name: string): Command | undefined {
+export function findCommand(name: string, kind: Driver['kind']): Command | undefined {
   const n = name.toLowerCase();
-  return COMMANDS.find((c) => c.name === n || c.aliases?.includes(n));
+  return commandsFor(kind).find((c) => c.name === n || c.aliases?.includes(n));
 }
 
 /** Tab completion for command names. */
-export function completeCommand(line: string): [string[], string] {
+export function completeCommand(line: string, kind: Driver['kind']): [string[], string] {
   if (!line.startsWith('/') || line.includes(' ')) return [[], line];
-  const names = COMMANDS.flatMap((c) => [c.name, ...(c.aliases ?? [])]).map((n) => `/${n}`);
+  const names = commandsFor(kind)
+    .flatMap((c) => [c.name, ...(c.aliases ?? [])])
+    .map((n) => `/${n}`);
   const hits = names.filter((n) => n.startsWith(line.toLowerCase()));
   return [hits.length ? hits.map((h) => `${h} `) : [], line];
 }

@@ -6,6 +6,9 @@ import { type Ending, WsxError } from '../errors.js';
 import type { WsxEvent } from '../events.js';
 import type { SessionOptions } from '../options.js';
 import type { CloseInfo, Peer } from '../peer.js';
+import { describeHeaders, describePeerStatus } from './describe.js';
+import type { Driver } from './driver.js';
+import { Goal } from './goal.js';
 
 /** How long to wait for the server's close frame after we send ours. */
 export const CLOSE_WAIT_MS = 5000;
@@ -26,14 +29,13 @@ export interface ControllerDeps {
 
 type OurClose = 'done' | 'timeout' | 'signal';
 
-export class Controller {
+export class Controller implements Driver {
+  readonly kind = 'client';
   peer: Peer | undefined;
   readonly ended: Promise<Ending>;
   private resolveEnded!: (e: Ending) => void;
   private finished = false;
-  private received = 0;
-  private goalMet = false;
-  private readonly hasGoal: boolean;
+  private readonly goal: Goal;
   private error: WsxError | undefined;
   private signal: 'SIGINT' | 'SIGTERM' | undefined;
   private ourClose: OurClose | undefined;
@@ -41,11 +43,11 @@ export class Controller {
   private connectAbort: AbortController | undefined;
   private readonly now: () => number;
   /** Called when the connection closes (the REPL stops reading). */
-  onClosed: ((info: CloseInfo) => void) | undefined;
+  onClosed: (() => void) | undefined;
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
-    this.hasGoal = deps.session.count !== undefined || deps.session.expect !== undefined;
+    this.goal = new Goal(deps.session);
     this.ended = new Promise((resolve) => {
       this.resolveEnded = resolve;
     });
@@ -57,8 +59,44 @@ export class Controller {
     return this.finished;
   }
 
-  /** Connect (again). Resolves with the open Peer, or undefined when the run is over. */
-  async open(): Promise<Peer | undefined> {
+  get connected(): boolean {
+    return this.peer?.isOpen === true;
+  }
+
+  get bufferedAmount(): number {
+    return this.peer?.bufferedAmount ?? 0;
+  }
+
+  waitForDrain(below: number): Promise<void> {
+    return this.peer?.waitForDrain(below) ?? Promise.resolve();
+  }
+
+  ping(data: Buffer): void {
+    this.peer?.ping(data);
+  }
+
+  pong(data: Buffer): void {
+    this.peer?.pong(data);
+  }
+
+  closeConnection(code: number, reason: string): void {
+    this.close('done', code, reason);
+  }
+
+  status(now: number): string {
+    return this.peer ? describePeerStatus(this.peer, now) : '(not connected)';
+  }
+
+  headers(): string {
+    return this.peer ? describeHeaders(this.peer) : '(not connected)';
+  }
+
+  /** Connect (again). False when the run is over. */
+  async open(): Promise<boolean> {
+    return (await this.openPeer()) !== undefined;
+  }
+
+  private async openPeer(): Promise<Peer | undefined> {
     if (this.finished) return undefined;
     this.connectAbort = new AbortController();
     let peer: Peer;
@@ -111,17 +149,9 @@ export class Controller {
 
   private onMessage(data: Buffer, binary: boolean): void {
     // --count n prints exactly n messages; anything after the goal is not shown.
-    if (this.goalMet || this.finished) return;
+    if (this.goal.met || this.finished) return;
     this.deps.emit({ time: this.now(), event: 'message', direction: 'in', binary, data });
-    this.received++;
-    const { count, expect } = this.deps.session;
-    const matched =
-      (count !== undefined && this.received >= count) ||
-      (expect !== undefined && !binary && expect.test(data.toString('utf8')));
-    if (matched) {
-      this.goalMet = true;
-      this.close('done');
-    }
+    if (this.goal.record(data, binary)) this.close('done');
   }
 
   private onClose(peer: Peer, info: CloseInfo): void {
@@ -134,14 +164,14 @@ export class Controller {
     });
     // A connection replaced by /reconnect ends quietly.
     if (peer !== this.peer) return;
-    this.onClosed?.(info);
+    this.onClosed?.();
     this.finish(this.endingFor(info));
   }
 
   private endingFor(info: CloseInfo): Ending {
     if (this.error) return { kind: 'error', error: this.error };
     if (this.signal) return { kind: 'signal', signal: this.signal };
-    const unmet: Ending = { kind: 'unmet', what: this.goalText() };
+    const unmet: Ending = { kind: 'unmet', what: this.goal.describe() };
     if (this.ourClose !== undefined) {
       if (!info.closeFrameReceived) {
         this.note(
@@ -149,7 +179,7 @@ export class Controller {
           `the server did not answer the close frame within ${CLOSE_WAIT_MS / 1000} s`,
         );
       }
-      return this.hasGoal && !this.goalMet ? unmet : { kind: 'done' };
+      return this.goal.unmet ? unmet : { kind: 'done' };
     }
     if (!info.closeFrameReceived || !isNormalClose(info.code)) {
       return {
@@ -159,13 +189,7 @@ export class Controller {
         closeFrameReceived: info.closeFrameReceived,
       };
     }
-    return this.hasGoal && !this.goalMet ? unmet : { kind: 'done' };
-  }
-
-  private goalText(): string {
-    const { count, expect } = this.deps.session;
-    if (count !== undefined) return `--count ${count}: received ${this.received} message(s)`;
-    return `--expect ${expect?.source ?? ''}: no received text message matched`;
+    return this.goal.unmet ? unmet : { kind: 'done' };
   }
 
   /** Send a message the session read (stdin line, -x, REPL line). */
@@ -191,7 +215,7 @@ export class Controller {
    * receiving for --wait, then closes.
    */
   inputDone(): void {
-    if (this.finished || this.hasGoal) return;
+    if (this.finished || this.goal.active) return;
     const { waitMs } = this.deps.session;
     if (waitMs < 0) return;
     if (waitMs === 0) this.close('done');
@@ -214,12 +238,12 @@ export class Controller {
   }
 
   /** The user is done (REPL /quit, Ctrl-D). */
-  quit(code = 1000, reason = ''): void {
+  quit(): void {
     if (!this.peer) {
       this.finish({ kind: 'done' });
       return;
     }
-    this.close('done', code, reason);
+    this.close('done');
   }
 
   /** SIGINT / SIGTERM outside the REPL: try a 1001 close, then end with 130 / 143. */
@@ -255,8 +279,8 @@ export class Controller {
 
   private endAfterTimeoutBeforeOpen(): void {
     const before = '--timeout reached before the connection opened';
-    if (this.hasGoal) {
-      this.finish({ kind: 'unmet', what: `${this.goalText()} (${before})` });
+    if (this.goal.active) {
+      this.finish({ kind: 'unmet', what: `${this.goal.describe()} (${before})` });
       return;
     }
     const error = new WsxError('connect', before, { code: 'TIMEOUT' });

@@ -4,7 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { Ending } from '../errors.js';
 import type { SessionOptions } from '../options.js';
-import type { Controller } from './controller.js';
+import type { Driver } from './driver.js';
 import { Splitter } from './framing.js';
 
 /** Stop reading input above this many locally buffered bytes; resume below the low mark. */
@@ -17,20 +17,21 @@ export interface PipeInput {
 }
 
 export async function runPipe(
-  ctl: Controller,
+  ctl: Driver,
   session: SessionOptions,
   input: PipeInput,
 ): Promise<Ending> {
-  const peer = await ctl.open();
-  if (!peer) return ctl.ended;
+  if (!(await ctl.open())) return ctl.ended;
+  // A client session stops feeding input when its one connection ends; a server keeps going.
+  const gone = () => ctl.isFinished || (ctl.kind === 'client' && !ctl.connected);
 
   if (session.mode === 'execute' || !input.stdin) {
     for (const msg of session.execute) {
-      if (ctl.isFinished || !peer.isOpen) break;
+      if (gone()) break;
       ctl.send(Buffer.from(msg, 'utf8'), session.binary);
-      if (peer.bufferedAmount > HIGH_WATER) await peer.waitForDrain(LOW_WATER);
+      if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
     }
-    await peer.waitForDrain(0);
+    await ctl.waitForDrain(0);
     ctl.inputDone();
     return ctl.ended;
   }
@@ -43,13 +44,13 @@ export async function runPipe(
   const reading = (async () => {
     try {
       for await (const chunk of stdin) {
-        if (ctl.isFinished || !peer.isOpen) return;
+        if (gone()) return;
         splitter.push(chunk as Buffer, send);
-        if (peer.bufferedAmount > HIGH_WATER) await peer.waitForDrain(LOW_WATER);
+        if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
       }
-      if (ctl.isFinished || !peer.isOpen) return;
+      if (gone()) return;
       splitter.end(send);
-      await peer.waitForDrain(0);
+      await ctl.waitForDrain(0);
       ctl.inputDone();
     } catch (err) {
       ctl.note('warn', `reading stdin failed: ${(err as Error).message}`);

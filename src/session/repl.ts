@@ -15,7 +15,7 @@ import type { SessionOptions } from '../options.js';
 import { errorLines } from '../render/renderer.js';
 import type { Palette } from '../render/text.js';
 import { type CommandContext, completeCommand, findCommand, parseSlash } from './commands.js';
-import type { Controller } from './controller.js';
+import type { Driver } from './driver.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
 import { jsonState } from './json-continuation.js';
 
@@ -34,12 +34,11 @@ const PROMPT = '> ';
 const CONTINUE_PROMPT = '… ';
 
 export async function runRepl(
-  ctl: Controller,
+  ctl: Driver,
   session: SessionOptions,
   deps: ReplDeps,
 ): Promise<Ending> {
-  const peer = await ctl.open();
-  if (!peer) return ctl.ended;
+  if (!(await ctl.open())) return ctl.ended;
 
   const history = session.history && deps.historyFile ? loadHistory(deps.historyFile) : [];
   const rl: Interface = createInterface({
@@ -50,7 +49,7 @@ export async function runRepl(
     history,
     historySize: session.history ? HISTORY_SIZE : 0,
     removeHistoryDuplicates: true,
-    completer: (line: string) => completeCommand(line),
+    completer: (line: string) => completeCommand(line, ctl.kind),
     tabSize: 2,
   });
   let active = true;
@@ -86,22 +85,14 @@ export async function runRepl(
   };
 
   const ctx: CommandContext = {
-    get peer() {
-      return ctl.peer;
-    },
-    send: (data, binary) => ctl.send(data, binary, true),
-    ping: (data) => ctl.peer?.ping(data),
-    pong: (data) => ctl.peer?.pong(data),
-    close: (code, reason) => ctl.quit(code, reason),
-    reconnect: () => ctl.reconnect(),
-    quit: () => ctl.quit(),
+    driver: ctl,
     print: (text) => printAbove(deps.output, `${text}\n`),
     now: () => Date.now(),
   };
 
   const runCommand = async (line: string) => {
     const { name, args } = parseSlash(line);
-    const cmd = findCommand(name);
+    const cmd = findCommand(name, ctl.kind);
     if (!cmd) {
       showError(
         new WsxError('usage', `unknown command '/${name}'`, {
@@ -110,8 +101,12 @@ export async function runRepl(
       );
       return;
     }
-    if (cmd.needsPeer && !ctl.peer?.isOpen) {
-      showError(new WsxError('usage', `/${cmd.name}: not connected`, { hint: 'try /reconnect' }));
+    if (cmd.needsPeer && !ctl.connected) {
+      const [what, hint] =
+        ctl.kind === 'client'
+          ? ['not connected', 'try /reconnect']
+          : ['no client is connected', undefined];
+      showError(new WsxError('usage', `/${cmd.name}: ${what}`, { hint }));
       return;
     }
     try {

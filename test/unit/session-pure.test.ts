@@ -86,14 +86,24 @@ describe('slash commands', () => {
     expect(() => parseBase64('!!')).toThrow(/base64/);
   });
   it('finds commands and aliases, completes names, and /help lists every command', () => {
-    expect(findCommand('exit')?.name).toBe('quit');
-    expect(findCommand('PING')?.name).toBe('ping');
-    expect(findCommand('nope')).toBeUndefined();
-    expect(completeCommand('/re')).toEqual([['/reconnect '], '/re']);
-    expect(completeCommand('/p')[0]).toEqual(['/ping ', '/pong ']);
-    expect(completeCommand('hello')[0]).toEqual([]);
-    const help = helpText();
-    for (const c of COMMANDS) expect(help).toContain(c.usage);
+    expect(findCommand('exit', 'client')?.name).toBe('quit');
+    expect(findCommand('kick', 'client')).toBeUndefined();
+    expect(findCommand('kick', 'listen')?.name).toBe('kick');
+    expect(findCommand('reconnect', 'listen')).toBeUndefined();
+    expect(findCommand('PING', 'client')?.name).toBe('ping');
+    expect(findCommand('nope', 'client')).toBeUndefined();
+    expect(completeCommand('/re', 'client')).toEqual([['/reconnect '], '/re']);
+    expect(completeCommand('/k', 'listen')[0]).toEqual(['/kick ']);
+    expect(completeCommand('/p', 'client')[0]).toEqual(['/ping ', '/pong ']);
+    expect(completeCommand('hello', 'client')[0]).toEqual([]);
+    const help = helpText('client');
+    const listenHelp = helpText('listen');
+    for (const c of COMMANDS) {
+      if (c.only !== 'listen') expect(help).toContain(c.usage);
+      if (c.only !== 'client') expect(listenHelp).toContain(c.usage);
+    }
+    expect(help).not.toContain('/kick');
+    expect(listenHelp).not.toContain('/reconnect');
     expect(parseSlash('/close 4000 bye now')).toEqual({ name: 'close', args: '4000 bye now' });
   });
 });

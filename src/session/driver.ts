@@ -1,0 +1,42 @@
+// What a session (REPL or pipe) drives: one client connection (Controller) or a listening server
+// with many clients (Hub). Sessions and slash commands see only this interface.
+
+import type { Ending } from '../errors.js';
+
+export interface Driver {
+  readonly kind: 'client' | 'listen';
+  readonly ended: Promise<Ending>;
+  readonly isFinished: boolean;
+  /** A connection is open (client), or at least one client is connected (listen). */
+  readonly connected: boolean;
+  /** Bytes queued locally and not yet written (the largest over clients in listen mode). */
+  readonly bufferedAmount: number;
+  /** Called when the REPL should stop reading (the connection ended). */
+  onClosed: (() => void) | undefined;
+
+  /** Connect, or start listening. False when the run is already over. */
+  open(): Promise<boolean>;
+  /** Send to the peer (listen: to every client, or queued for the first one). */
+  send(data: Buffer | string, binary: boolean, typed?: boolean): void;
+  waitForDrain(below: number): Promise<void>;
+  ping(data: Buffer): void;
+  pong(data: Buffer): void;
+  /** /close: start the close handshake (listen: with every client). */
+  closeConnection(code: number, reason: string): void;
+  /** Input is over (stdin EOF, last -x). */
+  inputDone(): void;
+  /** The user is done: close with 1000 and end with exit 0. */
+  quit(): void;
+  interrupt(signal: 'SIGINT' | 'SIGTERM'): void;
+  note(level: 'info' | 'warn', text: string): void;
+  /** /status text. */
+  status(now: number): string;
+  /** /headers text (client mode). */
+  headers(): string;
+  /** Client mode: /reconnect. */
+  reconnect?(): Promise<void>;
+  /** Listen mode: /clients, /to, /kick. */
+  clients?(): string;
+  sendTo?(id: number, data: string): void;
+  kick?(id: number, code: number, reason: string): void;
+}
