@@ -25,6 +25,12 @@ export async function buildProgram(): Promise<Command> {
     .helpOption('-h, --help', 'show this help')
     .option('-c, --connect <url>', 'the URL to connect to (wscat compatible)')
     .option('--demo', 'start a built-in local server and open the REPL on it')
+    .optionsGroup('Listen mode:')
+    .option('-l, --listen <port>', 'run a WebSocket server on this port (0 = a free one)')
+    .option('--bind <addr>', 'listen on this address (default 127.0.0.1)')
+    .option('--echo', 'echo every message back to its sender')
+    .option('--broadcast', 'relay every message to all other clients')
+    .option('--once', 'exit after the first client disconnects')
     .optionsGroup('Input:')
     .option('-x, --execute <message>', 'send this message, never read stdin (repeatable)', collect)
     .option(

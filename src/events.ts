@@ -8,7 +8,16 @@ export interface EventBase {
 }
 
 export type WsxEvent =
-  | (EventBase & { event: 'open'; url: string; protocol: string; extensions: string })
+  | (EventBase & {
+      event: 'open';
+      url: string;
+      protocol: string;
+      extensions: string;
+      /** Listen mode: the client's address:port. */
+      remote?: string;
+    })
+  /** Listen mode: the server is up. */
+  | (EventBase & { event: 'listening'; url: string })
   | (EventBase & {
       event: 'message';
       direction: 'in' | 'out';

@@ -1,6 +1,7 @@
 // Pure: raw CLI flags → a validated, normalised Options value. Every usage error is raised here,
 // before any socket is opened.
 
+import { isIP } from 'node:net';
 import { usageError } from './errors.js';
 
 export type OutputFormat = 'pretty' | 'raw' | 'json';
@@ -76,7 +77,23 @@ export interface ClientOptions {
   output: OutputOptions;
 }
 
-export type Options = ClientOptions;
+export interface ListenOptions {
+  kind: 'listen';
+  port: number;
+  bind: string;
+  echo: boolean;
+  broadcast: boolean;
+  once: boolean;
+  /** -s: accept only clients offering one of these; [] = accept any (and pick none). */
+  subprotocols: string[];
+  tls: TlsOptions;
+  compress: boolean;
+  maxMessageSize: number;
+  session: SessionOptions;
+  output: OutputOptions;
+}
+
+export type Options = ClientOptions | ListenOptions;
 
 /** What the CLI layer read from argv, before validation. Strings are as typed. */
 export interface RawFlags {
@@ -123,6 +140,11 @@ export interface RawFlags {
   maxRedirects?: string;
   slash?: boolean;
   history?: boolean;
+  listen?: string;
+  bind?: string;
+  echo?: boolean;
+  broadcast?: boolean;
+  once?: boolean;
 }
 
 /** Facts about the process the options depend on; injected so this module stays pure. */
@@ -136,6 +158,15 @@ export interface Environment {
 const MiB = 1024 * 1024;
 
 export function parseOptions(flags: RawFlags, environment: Environment): Options {
+  if (flags.listen !== undefined) return parseListen(flags, environment);
+  for (const [flag, given] of [
+    ['--bind', flags.bind],
+    ['--echo', flags.echo],
+    ['--broadcast', flags.broadcast],
+    ['--once', flags.once],
+  ] as const) {
+    if (given !== undefined) throw usageError(`${flag} is for listen mode (-l <port>)`);
+  }
   if (flags.url !== undefined && flags.connect !== undefined) {
     throw usageError('give the URL once: either as an argument or with -c');
   }
@@ -165,12 +196,76 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     maxRedirects: flags.maxRedirects === undefined ? 10 : parseMaxRedirects(flags.maxRedirects),
   };
 
+  return { kind: 'client', demo, connect, session: parseSession(flags, environment), output };
+}
+
+/** Options that only make sense for a client connection; refused with -l. */
+const CLIENT_ONLY: Array<[keyof RawFlags, string]> = [
+  ['url', 'a URL'],
+  ['connect', '-c'],
+  ['demo', '--demo'],
+  ['header', '-H'],
+  ['origin', '-o'],
+  ['host', '--host'],
+  ['auth', '--auth'],
+  ['protocolVersion', '-p'],
+  ['handshakeTimeout', '--handshake-timeout'],
+  ['ca', '--ca'],
+  ['insecure', '-k'],
+  ['location', '-L'],
+  ['maxRedirects', '--max-redirects'],
+];
+
+function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
+  for (const [key, name] of CLIENT_ONLY) {
+    if (flags[key] !== undefined) throw usageError(`${name} cannot be used with -l (listen mode)`);
+  }
+  if (typeof flags.proxy === 'string')
+    throw usageError('--proxy cannot be used with -l (listen mode)');
+  if (flags.check === false) throw usageError('-n cannot be used with -l (listen mode)');
+  const raw = flags.listen ?? '';
+  const port = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || port > 65535) {
+    throw usageError(`-l takes a port number from 0 to 65535, not '${raw}'`);
+  }
+  const tls = parseTls(flags, environment.stdinIsTTY);
+  if (tls.ca !== undefined) throw usageError('--ca cannot be used with -l (listen mode)');
+  return {
+    kind: 'listen',
+    port,
+    bind: parseBind(flags.bind ?? '127.0.0.1'),
+    echo: flags.echo === true,
+    broadcast: flags.broadcast === true,
+    once: flags.once === true,
+    subprotocols: (flags.subprotocol ?? []).map(parseSubprotocol),
+    tls,
+    compress: flags.compress !== false,
+    maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
+    session: parseSession(flags, environment),
+    output: parseOutput(flags, environment),
+  };
+}
+
+/** An IPv4/IPv6 address or a host name; anything else is a usage error. */
+export function parseBind(raw: string): string {
+  const value = raw.trim().replace(/^\[(.*)\]$/, '$1');
+  if (isIP(value) !== 0) return value;
+  const hostname =
+    /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
+  if (hostname.test(value) && !/^[\d.]+$/.test(value)) return value;
+  throw usageError(
+    `invalid bind address '${raw}'`,
+    'e.g. --bind 0.0.0.0, --bind ::1, --bind localhost',
+  );
+}
+
+function parseSession(flags: RawFlags, environment: Environment): SessionOptions {
   const execute = flags.execute ?? [];
   const mode: SessionMode =
     execute.length > 0 ? 'execute' : environment.stdinIsTTY ? 'repl' : 'pipe';
   if (flags.null && flags.split === false) throw usageError('-0 and --no-split exclude each other');
   const count = flags.count === undefined ? undefined : parseCount(flags.count);
-  const session: SessionOptions = {
+  return {
     mode,
     execute,
     framing: flags.split === false ? 'whole' : flags.null ? 'null' : 'line',
@@ -183,7 +278,6 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     slash: flags.slash !== false,
     history: flags.history !== false,
   };
-  return { kind: 'client', demo, connect, session, output };
 }
 
 function parseOutput(flags: RawFlags, environment: Environment): OutputOptions {

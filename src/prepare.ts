@@ -5,7 +5,7 @@ import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getProxyForUrl } from 'proxy-from-env';
 import { usageError } from './errors.js';
-import type { ConnectOptions } from './options.js';
+import type { ConnectOptions, TlsOptions } from './options.js';
 
 export interface TlsMaterial {
   ca?: Buffer;
@@ -58,21 +58,18 @@ export function proxyFromEnv(url: string): string | undefined {
   return proxy === '' ? undefined : proxy;
 }
 
-export async function prepareConnect(
-  c: ConnectOptions,
+/** Read and check the TLS files of `t` (client or server side); ask for a passphrase if wanted. */
+export async function loadTlsMaterial(
+  t: TlsOptions,
   askSecret: AskSecret | undefined,
-): Promise<PreparedConnect> {
-  const t = c.tls;
+): Promise<TlsMaterial> {
   const material: TlsMaterial = { rejectUnauthorized: !t.insecure };
   if (t.ca) material.ca = readPem('--ca', t.ca);
   if (t.cert) {
     material.cert = readPem('--cert', t.cert);
     material.key = t.key ? readPem('--key', t.key) : material.cert;
     if (!material.key.includes('PRIVATE KEY-----')) {
-      throw usageError(
-        `no private key in '${t.key ?? t.cert}'`,
-        'give the client key with --key <file>',
-      );
+      throw usageError(`no private key in '${t.key ?? t.cert}'`, 'give the key with --key <file>');
     }
   }
   if (t.passphrase === 'ask') {
@@ -93,6 +90,14 @@ export async function prepareConnect(
       );
     }
   }
+  return material;
+}
+
+export async function prepareConnect(
+  c: ConnectOptions,
+  askSecret: AskSecret | undefined,
+): Promise<PreparedConnect> {
+  const material = await loadTlsMaterial(c.tls, askSecret);
   let auth = c.auth;
   if (auth && auth.pass === undefined) {
     if (!askSecret) throw usageError('--auth without a password needs a terminal');

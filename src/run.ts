@@ -1,16 +1,24 @@
-// Orchestration: (Options, Io) → exit code. Picks the peer source (connect, demo) and the session
-// driver (REPL, pipe, execute), wires the renderer, and maps the ending to an exit code.
-// No process.* here: cli.ts owns the process.
+// Orchestration: (Options, Io) → exit code. Picks where the peer comes from (connect, demo,
+// listen) and the session that drives it (REPL, pipe, execute), wires the renderer, and maps the
+// ending to an exit code. No process.* here: cli.ts owns the process.
 
 import { connect } from './connection.js';
 import type { DemoServer } from './demo.js';
 import { type Ending, exitCodeFor, WsxError } from './errors.js';
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
-import type { ClientOptions, Options } from './options.js';
-import { type PreparedConnect, prepareConnect } from './prepare.js';
+import type {
+  ClientOptions,
+  ListenOptions,
+  Options,
+  OutputOptions,
+  SessionOptions,
+} from './options.js';
+import { type AskSecret, loadTlsMaterial, prepareConnect } from './prepare.js';
 import { createRenderer, errorLines, palette } from './render/renderer.js';
+import type { Palette } from './render/text.js';
 import { Controller } from './session/controller.js';
+import type { Driver } from './session/driver.js';
 import { historyPath } from './session/history.js';
 import { runPipe } from './session/pipe.js';
 
@@ -20,7 +28,7 @@ export interface RunContext {
   /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: SignalName) => void): () => void;
   /** Ask for a secret without echo (passwords, passphrases). */
-  askSecret?(message: string): Promise<string>;
+  askSecret?: AskSecret;
 }
 
 interface Sink {
@@ -28,90 +36,160 @@ interface Sink {
   err(text: string): void;
 }
 
-export async function run(options: Options, io: Io, ctx: RunContext): Promise<number> {
-  return runClient(options, io, ctx);
-}
+/** Rendering and writing, shared by every mode. */
+class Output {
+  readonly paintErr: Palette;
+  readonly writer: BatchedWriter;
+  private readonly defaultSink: Sink;
+  private sink: Sink;
+  private readonly render: ReturnType<typeof createRenderer>;
+  /** Who to pause when stdout cannot keep up. */
+  driver: Driver | undefined;
 
-async function runClient(options: ClientOptions, io: Io, ctx: RunContext): Promise<number> {
-  const { output, session } = options;
-  const paint = palette(output.color);
-  const paintErr = palette(output.colorErr);
-  let controller: Controller | undefined;
-  const writer = new BatchedWriter(io.stdout, {
-    onPressure: (blocked) => (blocked ? controller?.peer?.pause() : controller?.peer?.resume()),
-  });
-  const defaultSink: Sink = {
-    out: (data) => writer.write(data),
-    err: (text) => {
-      writer.flush();
-      io.stderr.write(text);
-    },
-  };
-  let sink: Sink = defaultSink;
-  const render = createRenderer(output, { stdoutIsTTY: io.stdoutIsTTY, paint, paintErr });
-  const emit = (event: WsxEvent) => {
-    const r = render(event);
-    if (r.out !== undefined) sink.out(r.out);
-    if (r.err !== undefined) sink.err(r.err);
+  constructor(
+    private readonly io: Io,
+    readonly options: OutputOptions,
+  ) {
+    this.paintErr = palette(options.colorErr);
+    this.writer = new BatchedWriter(io.stdout, {
+      onPressure: (blocked) => this.driver?.setReceiving(!blocked),
+    });
+    this.defaultSink = {
+      out: (data) => this.writer.write(data),
+      err: (text) => {
+        this.writer.flush();
+        io.stderr.write(text);
+      },
+    };
+    this.sink = this.defaultSink;
+    this.render = createRenderer(options, {
+      stdoutIsTTY: io.stdoutIsTTY,
+      paint: palette(options.color),
+      paintErr: this.paintErr,
+    });
+  }
+
+  readonly emit = (event: WsxEvent): void => {
+    const r = this.render(event);
+    if (r.out !== undefined) this.sink.out(r.out);
+    if (r.err !== undefined) this.sink.err(r.err);
   };
 
-  let demo: DemoServer | undefined;
-  let connectOptions: PreparedConnect;
-  try {
-    let connect = options.connect;
-    if (options.demo) {
-      const { startDemoServer } = await import('./demo.js');
-      demo = await startDemoServer();
-      // The demo server is on loopback: never through a proxy.
-      connect = { ...connect, url: demo.url, noProxy: true };
-    }
-    connectOptions = await prepareConnect(connect, ctx.askSecret);
-  } catch (err) {
-    await demo?.close();
+  /** -v lines on stderr. */
+  readonly verbose = (line: string): void => this.sink.err(`${this.paintErr.dim('*')} ${line}\n`);
+
+  setSink(s: Sink | undefined): void {
+    this.writer.flush();
+    this.sink = s ?? this.defaultSink;
+  }
+
+  fail(err: unknown): number {
     const e = err instanceof WsxError ? err : new WsxError('io', String(err));
-    io.stderr.write(errorLines(e, paintErr));
+    this.io.stderr.write(errorLines(e, this.paintErr));
     return exitCodeFor({ kind: 'error', error: e });
   }
+}
 
-  controller = new Controller({
-    connect: (signal) =>
-      connect(connectOptions, {
-        signal,
-        warn: (text) => emit({ time: Date.now(), event: 'note', level: 'warn', text }),
-        verbose: output.verbose ? (line) => sink.err(`${paintErr.dim('*')} ${line}\n`) : undefined,
-      }),
-    emit,
-    session,
-    showOutgoing: output.format !== 'raw',
-  });
-  const ctl = controller;
-  const unsubscribe = ctx.onSignal((signal) => ctl.interrupt(signal));
-
+export async function run(options: Options, io: Io, ctx: RunContext): Promise<number> {
+  const out = new Output(io, options.output);
+  let driver: Driver;
+  let cleanup = async () => {};
+  try {
+    const made =
+      options.kind === 'listen'
+        ? await listenDriver(options, out, ctx)
+        : await clientDriver(options, out, ctx);
+    driver = made.driver;
+    cleanup = made.cleanup;
+  } catch (err) {
+    return out.fail(err);
+  }
+  out.driver = driver;
+  const unsubscribe = ctx.onSignal((signal) => driver.interrupt(signal));
   let ending: Ending;
   try {
-    if (session.mode === 'repl') {
-      // readline and the command table load only for the REPL (start-up is a feature).
-      const { runRepl } = await import('./session/repl.js');
-      ending = await runRepl(ctl, session, {
-        input: io.stdin(),
-        output: io.stdout,
-        errorOutput: io.stderr,
-        historyFile: session.history ? historyPath(io.env) : undefined,
-        paintErr,
-        setSink: (s) => {
-          writer.flush();
-          sink = s ?? defaultSink;
-        },
-      });
-    } else {
-      ending = await runPipe(ctl, session, {
-        stdin: session.mode === 'pipe' ? () => io.stdin() : undefined,
-      });
-    }
+    ending = await drive(driver, options.session, io, out);
   } finally {
     unsubscribe();
-    await writer.end();
-    await demo?.close();
+    await out.writer.end();
+    await cleanup();
   }
   return exitCodeFor(ending);
+}
+
+async function drive(
+  driver: Driver,
+  session: SessionOptions,
+  io: Io,
+  out: Output,
+): Promise<Ending> {
+  if (session.mode === 'repl') {
+    // readline and the command table load only for the REPL (start-up is a feature).
+    const { runRepl } = await import('./session/repl.js');
+    return runRepl(driver, session, {
+      input: io.stdin(),
+      output: io.stdout,
+      errorOutput: io.stderr,
+      historyFile: session.history ? historyPath(io.env) : undefined,
+      paintErr: out.paintErr,
+      setSink: (s) => out.setSink(s),
+    });
+  }
+  return runPipe(driver, session, {
+    stdin: session.mode === 'pipe' ? () => io.stdin() : undefined,
+  });
+}
+
+async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext) {
+  let demo: DemoServer | undefined;
+  let target = options.connect;
+  if (options.demo) {
+    const { startDemoServer } = await import('./demo.js');
+    demo = await startDemoServer();
+    // The demo server is on loopback: never through a proxy.
+    target = { ...target, url: demo.url, noProxy: true };
+  }
+  let prepared: Awaited<ReturnType<typeof prepareConnect>>;
+  try {
+    prepared = await prepareConnect(target, ctx.askSecret);
+  } catch (err) {
+    await demo?.close();
+    throw err;
+  }
+  const driver = new Controller({
+    connect: (signal) =>
+      connect(prepared, {
+        signal,
+        warn: (text) => out.emit({ time: Date.now(), event: 'note', level: 'warn', text }),
+        verbose: options.output.verbose ? out.verbose : undefined,
+      }),
+    emit: out.emit,
+    session: options.session,
+    showOutgoing: options.output.format !== 'raw',
+  });
+  return { driver, cleanup: async () => demo?.close() };
+}
+
+async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext) {
+  const tls = options.tls.cert ? await loadTlsMaterial(options.tls, ctx.askSecret) : undefined;
+  const [{ listen }, { Hub }] = await Promise.all([
+    import('./listen.js'),
+    import('./session/hub.js'),
+  ]);
+  const driver = new Hub({
+    start: () =>
+      listen({
+        port: options.port,
+        bind: options.bind,
+        subprotocols: options.subprotocols,
+        compress: options.compress,
+        maxMessageSize: options.maxMessageSize,
+        tls,
+      }),
+    emit: out.emit,
+    options,
+    showOutgoing: options.output.format !== 'raw',
+    verbose: options.output.verbose ? out.verbose : undefined,
+  });
+  return { driver, cleanup: async () => {} };
 }

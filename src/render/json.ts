@@ -27,8 +27,11 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
           url: ev.url,
           protocol: ev.protocol,
           extensions: ev.extensions,
+          ...(ev.remote === undefined ? {} : { remote: ev.remote }),
         };
         break;
+      case 'listening':
+        return { err: `Listening on ${ev.url}\n` };
       case 'message':
         obj = {
           time,

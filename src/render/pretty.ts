@@ -37,6 +37,14 @@ export function createPrettyRenderer(o: OutputOptions, p: Palette, pe: Palette):
         if (ev.protocol) extra.push(`subprotocol: ${sanitizeLine(ev.protocol, p.dim)}`);
         if (ev.extensions) extra.push(`extensions: ${sanitizeLine(ev.extensions, p.dim)}`);
         const tail = extra.length ? ` ${p.dim(`(${extra.join('; ')})`)}` : '';
+        if (ev.remote !== undefined) {
+          return {
+            out: lines(
+              ev,
+              `${p.green('connected')} from ${sanitizeLine(ev.remote)} ${sanitizeLine(ev.url)}${tail}`,
+            ),
+          };
+        }
         return { out: lines(ev, `${p.green('Connected to')} ${sanitizeLine(ev.url)}${tail}`) };
       }
       case 'message': {
@@ -79,6 +87,8 @@ export function createPrettyRenderer(o: OutputOptions, p: Palette, pe: Palette):
           ),
         };
       }
+      case 'listening':
+        return { out: lines(ev, `${p.green('Listening on')} ${ev.url}`) };
       case 'close':
         return {
           out: lines(ev, `${p.yellow('Disconnected:')} ${describeClose(ev.code, ev.reason, p)}`),

@@ -29,10 +29,20 @@ export function createRawRenderer(o: OutputOptions, toTerminal: boolean, pe: Pal
         return { out: ev.data };
       }
       case 'open':
-        return o.verbose ? { err: `Connected to ${ev.url}\n` } : {};
+        if (!o.verbose) return {};
+        return {
+          err:
+            ev.remote !== undefined
+              ? `#${ev.client} connected from ${ev.remote} ${ev.url}\n`
+              : `Connected to ${ev.url}\n`,
+        };
+      case 'listening':
+        return { err: `Listening on ${ev.url}\n` };
       case 'close':
         if (ev.clean && isNormalClose(ev.code) && !o.verbose) return {};
-        return { err: `Disconnected: ${describeClose(ev.code, ev.reason, pe)}\n` };
+        return {
+          err: `${ev.client === undefined ? '' : `#${ev.client} `}Disconnected: ${describeClose(ev.code, ev.reason, pe)}\n`,
+        };
       case 'error':
         return { err: errorLines(ev, pe) };
       case 'note':

@@ -79,6 +79,11 @@ export class Controller implements Driver {
     this.peer?.pong(data);
   }
 
+  setReceiving(on: boolean): void {
+    if (on) this.peer?.resume();
+    else this.peer?.pause();
+  }
+
   closeConnection(code: number, reason: string): void {
     this.close('done', code, reason);
   }

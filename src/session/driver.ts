@@ -29,6 +29,8 @@ export interface Driver {
   quit(): void;
   interrupt(signal: 'SIGINT' | 'SIGTERM'): void;
   note(level: 'info' | 'warn', text: string): void;
+  /** Stop (false) or resume (true) reading from the network: stdout back-pressure. */
+  setReceiving(on: boolean): void;
   /** /status text. */
   status(now: number): string;
   /** /headers text (client mode). */

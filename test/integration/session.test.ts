@@ -3,12 +3,23 @@
 import { afterEach, describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection.js';
 import type { WsxEvent } from '../../src/events.js';
-import { parseOptions, type RawFlags } from '../../src/options.js';
+import {
+  type ClientOptions,
+  type Environment,
+  parseOptions,
+  type RawFlags,
+} from '../../src/options.js';
 import { prepareConnect } from '../../src/prepare.js';
 import { run } from '../../src/run.js';
 import { Controller } from '../../src/session/controller.js';
 import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
 import { memoryIo } from '../helpers/memory-io.js';
+
+function parseClient(flags: RawFlags, env: Environment): ClientOptions {
+  const o = parseOptions(flags, env);
+  if (o.kind !== 'client') throw new Error('expected client options');
+  return o;
+}
 
 const servers: TestServer[] = [];
 async function track<T extends TestServer>(s: Promise<T>): Promise<T> {
@@ -24,7 +35,7 @@ const noSignals = { onSignal: () => () => {} };
 
 async function runWith(flags: RawFlags, input?: string) {
   const io = memoryIo();
-  const options = parseOptions(flags, {
+  const options = parseClient(flags, {
     stdinIsTTY: false,
     stdoutIsTTY: false,
     stderrIsTTY: false,
@@ -74,7 +85,7 @@ describe('Controller', () => {
   it('/reconnect closes with 1000 and opens a new connection with the same options', async () => {
     const closes: number[] = [];
     const s = await track(wsServer((ws) => ws.on('close', (code) => closes.push(code))));
-    const options = parseOptions(
+    const options = parseClient(
       { url: s.url },
       { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: {} },
     );
@@ -102,7 +113,7 @@ describe('Controller', () => {
     const s = await track(
       wsServer(() => {}, { verifyClient: (_i, cb) => setTimeout(() => cb(true), 2000) }),
     );
-    const options = parseOptions(
+    const options = parseClient(
       { url: s.url },
       { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} },
     );

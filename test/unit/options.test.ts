@@ -1,13 +1,21 @@
 import { describe, expect, it } from 'vitest';
 import { WsxError } from '../../src/errors.js';
 import {
+  type ClientOptions,
   colorFor,
   type Environment,
   normaliseUrl,
   parseBytes,
   parseHeader,
   parseOptions,
+  type RawFlags,
 } from '../../src/options.js';
+
+function parseClient(flags: RawFlags, env: Environment): ClientOptions {
+  const o = parseOptions(flags, env);
+  if (o.kind !== 'client') throw new Error('expected client options');
+  return o;
+}
 
 const pipeEnv: Environment = { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} };
 const ttyEnv: Environment = { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: {} };
@@ -79,18 +87,18 @@ describe('parseHeader', () => {
 
 describe('parseOptions', () => {
   it('picks modes from -x and the terminal', () => {
-    expect(parseOptions({ url: ':1' }, ttyEnv).session.mode).toBe('repl');
-    expect(parseOptions({ url: ':1' }, pipeEnv).session.mode).toBe('pipe');
-    expect(parseOptions({ url: ':1', execute: ['a'] }, ttyEnv).session.mode).toBe('execute');
+    expect(parseClient({ url: ':1' }, ttyEnv).session.mode).toBe('repl');
+    expect(parseClient({ url: ':1' }, pipeEnv).session.mode).toBe('pipe');
+    expect(parseClient({ url: ':1', execute: ['a'] }, ttyEnv).session.mode).toBe('execute');
   });
   it('defaults output by stdout', () => {
-    expect(parseOptions({ url: ':1' }, ttyEnv).output.format).toBe('pretty');
-    expect(parseOptions({ url: ':1' }, pipeEnv).output.format).toBe('raw');
-    expect(parseOptions({ url: ':1', json: true }, ttyEnv).output.format).toBe('json');
-    expect(parseOptions({ url: ':1', output: 'json' }, ttyEnv).output.format).toBe('json');
+    expect(parseClient({ url: ':1' }, ttyEnv).output.format).toBe('pretty');
+    expect(parseClient({ url: ':1' }, pipeEnv).output.format).toBe('raw');
+    expect(parseClient({ url: ':1', json: true }, ttyEnv).output.format).toBe('json');
+    expect(parseClient({ url: ':1', output: 'json' }, ttyEnv).output.format).toBe('json');
   });
   it('parses numbers and units', () => {
-    const o = parseOptions(
+    const o = parseClient(
       {
         url: ':1',
         wait: '0.5',
@@ -108,8 +116,8 @@ describe('parseOptions', () => {
     expect(o.output.maxDisplay).toBe(1024);
     expect(o.connect.maxMessageSize).toBe(2 * 1024 * 1024);
     expect(o.connect.handshakeTimeoutMs).toBe(1500);
-    expect(parseOptions({ url: ':1', wait: '-1' }, pipeEnv).session.waitMs).toBe(-1);
-    expect(parseOptions({ url: ':1' }, pipeEnv).session.waitMs).toBe(2000);
+    expect(parseClient({ url: ':1', wait: '-1' }, pipeEnv).session.waitMs).toBe(-1);
+    expect(parseClient({ url: ':1' }, pipeEnv).session.waitMs).toBe(2000);
   });
   it.each([
     [{ wait: 'soon' }, '--wait'],
@@ -125,30 +133,30 @@ describe('parseOptions', () => {
     [{ handshakeTimeout: '0' }, '--handshake-timeout'],
     [{ handshakeTimeout: 'x' }, '--handshake-timeout'],
   ])('rejects %j', (flags, name) => {
-    expect(usage(() => parseOptions({ url: ':1', ...flags }, pipeEnv)).message).toContain(name);
+    expect(usage(() => parseClient({ url: ':1', ...flags }, pipeEnv)).message).toContain(name);
   });
   it('needs a URL unless --demo', () => {
-    usage(() => parseOptions({}, pipeEnv));
-    expect(parseOptions({ demo: true }, pipeEnv).demo).toBe(true);
-    usage(() => parseOptions({ demo: true, url: ':1' }, pipeEnv));
+    usage(() => parseClient({}, pipeEnv));
+    expect(parseClient({ demo: true }, pipeEnv).demo).toBe(true);
+    usage(() => parseClient({ demo: true, url: ':1' }, pipeEnv));
   });
   it('--auth user without a password needs a terminal', () => {
-    expect(usage(() => parseOptions({ url: ':1', auth: 'alice' }, pipeEnv)).message).toContain(
+    expect(usage(() => parseClient({ url: ':1', auth: 'alice' }, pipeEnv)).message).toContain(
       'alice',
     );
-    expect(parseOptions({ url: ':1', auth: 'alice' }, ttyEnv).connect.auth).toEqual({
+    expect(parseClient({ url: ':1', auth: 'alice' }, ttyEnv).connect.auth).toEqual({
       user: 'alice',
       pass: undefined,
     });
-    expect(parseOptions({ url: ':1', auth: 'alice:s:e' }, pipeEnv).connect.auth).toEqual({
+    expect(parseClient({ url: ':1', auth: 'alice:s:e' }, pipeEnv).connect.auth).toEqual({
       user: 'alice',
       pass: 's:e',
     });
   });
   it('framing flags', () => {
-    expect(parseOptions({ url: ':1', null: true }, pipeEnv).session.framing).toBe('null');
-    expect(parseOptions({ url: ':1', split: false }, pipeEnv).session.framing).toBe('whole');
-    usage(() => parseOptions({ url: ':1', split: false, null: true }, pipeEnv));
+    expect(parseClient({ url: ':1', null: true }, pipeEnv).session.framing).toBe('null');
+    expect(parseClient({ url: ':1', split: false }, pipeEnv).session.framing).toBe('whole');
+    usage(() => parseClient({ url: ':1', split: false, null: true }, pipeEnv));
   });
 });
 
@@ -169,5 +177,45 @@ describe('parseBytes', () => {
     expect(parseBytes('--x', '64K', 0, 0)).toBe(65536);
     expect(parseBytes('--x', '0', 1, 0)).toBe(0);
     expect(parseBytes('--x', '1.5M', 0, 0)).toBe(1572864);
+  });
+});
+
+describe('listen options (SPEC §8)', () => {
+  const listen = (flags: RawFlags) => {
+    const o = parseOptions(flags, pipeEnv);
+    if (o.kind !== 'listen') throw new Error('expected listen options');
+    return o;
+  };
+  it('parses -l, --bind and the serving flags', () => {
+    const o = listen({ listen: '0', echo: true, once: true, subprotocol: ['chat'] });
+    expect(o).toMatchObject({
+      port: 0,
+      bind: '127.0.0.1',
+      echo: true,
+      broadcast: false,
+      once: true,
+      subprotocols: ['chat'],
+    });
+    expect(listen({ listen: '8080', bind: '::1' }).bind).toBe('::1');
+    expect(listen({ listen: '8080', bind: '[::]' }).bind).toBe('::');
+    expect(listen({ listen: '8080', bind: 'localhost' }).bind).toBe('localhost');
+  });
+  it.each([['x'], ['-1'], ['65536'], ['80.5']])('rejects -l %s', (port) => {
+    expect(usage(() => parseOptions({ listen: port }, pipeEnv)).message).toContain('-l');
+  });
+  it.each(['999.1.1.1', 'bad host', '1.2.3', ''])('rejects --bind %j', (bind) => {
+    usage(() => parseOptions({ listen: '0', bind }, pipeEnv));
+  });
+  it('refuses client-only options with -l, and listen-only options without it', () => {
+    expect(usage(() => parseOptions({ listen: '0', url: ':1' }, pipeEnv)).message).toContain('-l');
+    expect(
+      usage(() => parseOptions({ listen: '0', proxy: 'http://p:1' }, pipeEnv)).message,
+    ).toContain('--proxy');
+    expect(usage(() => parseOptions({ listen: '0', header: ['a: b'] }, pipeEnv)).message).toContain(
+      '-H',
+    );
+    expect(usage(() => parseOptions({ url: ':1', echo: true }, pipeEnv)).message).toContain(
+      '--echo',
+    );
   });
 });

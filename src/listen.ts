@@ -1,0 +1,132 @@
+// Network, server side: listen on an address and yield a Peer for every client that connects.
+
+import { EventEmitter } from 'node:events';
+import { createServer as createHttpServer, type IncomingMessage, type Server } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import { usageError, WsxError } from './errors.js';
+import { Peer } from './peer.js';
+import type { TlsMaterial } from './prepare.js';
+
+export interface ListenConfig {
+  port: number;
+  bind: string;
+  subprotocols: string[];
+  compress: boolean;
+  maxMessageSize: number;
+  tls: TlsMaterial | undefined;
+}
+
+export interface ListenEvents {
+  peer: [peer: Peer, request: IncomingMessage];
+}
+
+export interface ListenServer extends EventEmitter<ListenEvents> {
+  readonly url: string;
+  close(): Promise<void>;
+}
+
+function parseOffered(header: string | string[] | undefined): string[] {
+  const value = Array.isArray(header) ? header.join(',') : (header ?? '');
+  return value
+    .split(',')
+    .map((p) => p.trim())
+    .filter((p) => p !== '');
+}
+
+function describeListenError(err: NodeJS.ErrnoException, c: ListenConfig): WsxError {
+  switch (err.code) {
+    case 'EADDRINUSE':
+      return new WsxError('connect', `port ${c.port} on ${c.bind} is already in use`, {
+        code: err.code,
+        hint: 'pick another port, or -l 0 for a free one',
+      });
+    case 'EACCES':
+      return new WsxError('connect', `permission denied to listen on port ${c.port}`, {
+        code: err.code,
+        hint: 'ports below 1024 need privileges; pick a port ≥ 1024',
+      });
+    case 'EADDRNOTAVAIL':
+    case 'ENOTFOUND':
+    case 'EAI_AGAIN':
+    case 'EAI_NONAME':
+      return usageError(
+        `cannot listen on '${c.bind}': not an address of this machine`,
+        'e.g. --bind 127.0.0.1 or 0.0.0.0',
+      );
+    default:
+      return new WsxError('connect', `cannot listen on ${c.bind}:${c.port}: ${err.message}`, {
+        code: err.code,
+      });
+  }
+}
+
+export async function listen(c: ListenConfig): Promise<ListenServer> {
+  const { WebSocketServer } = await import('ws');
+  const http: Server = c.tls
+    ? createHttpsServer({ cert: c.tls.cert, key: c.tls.key, passphrase: c.tls.passphrase })
+    : createHttpServer();
+  const accepted = new Set(c.subprotocols);
+  const wss = new WebSocketServer({
+    server: http,
+    perMessageDeflate: c.compress,
+    maxPayload: c.maxMessageSize,
+    // With -s, a client offering none of the accepted subprotocols is refused with HTTP 400.
+    verifyClient:
+      accepted.size === 0
+        ? undefined
+        : (info, done) => {
+            const ok = parseOffered(info.req.headers['sec-websocket-protocol']).some((p) =>
+              accepted.has(p),
+            );
+            if (ok) done(true);
+            else done(false, 400, `Offer one of these subprotocols: ${c.subprotocols.join(', ')}`);
+          },
+    handleProtocols: (offered) => {
+      if (accepted.size === 0) return false;
+      for (const p of offered) if (accepted.has(p)) return p;
+      return false;
+    },
+  });
+  wss.on('error', () => {});
+  http.on('tlsClientError', () => {});
+
+  await new Promise<void>((resolve, reject) => {
+    const onError = (err: NodeJS.ErrnoException) => reject(describeListenError(err, c));
+    http.once('error', onError);
+    http.listen(c.port, c.bind, () => {
+      http.off('error', onError);
+      resolve();
+    });
+  });
+  const address = http.address() as AddressInfo;
+  const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
+  const url = `${c.tls ? 'wss' : 'ws'}://${host}:${address.port}/`;
+
+  const server = new EventEmitter<ListenEvents>() as ListenServer;
+  Object.defineProperty(server, 'url', { value: url });
+  wss.on('connection', (ws, req) => {
+    const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
+    const headers: Array<[string, string]> = [];
+    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
+      headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
+    }
+    const peer = new Peer(ws, {
+      url: req.url ?? '/',
+      protocol: ws.protocol,
+      extensions: ws.extensions,
+      remoteAddress: remote,
+      request: { method: req.method ?? 'GET', path: req.url ?? '/', headers },
+    });
+    ws.pause();
+    server.emit('peer', peer, req);
+  });
+  server.close = () =>
+    new Promise<void>((resolve) => {
+      for (const client of wss.clients) client.terminate();
+      wss.close();
+      http.closeAllConnections?.();
+      http.close(() => resolve());
+    });
+  return server;
+}
