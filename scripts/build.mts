@@ -1,13 +1,15 @@
-// Bundle src/cli.ts and its dependencies into one CommonJS file, dist/wsx.cjs.
+// Bundle src/cli.ts and its dependencies into one CommonJS file, dist/wsx.cjs, and write
+// THIRD-PARTY-LICENSES for exactly the packages esbuild put in the bundle.
 
-import { readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { build } from 'esbuild';
 
-const pkg = JSON.parse(readFileSync(new URL('../package.json', import.meta.url), 'utf8')) as {
-  version: string;
-};
+const root = new URL('..', import.meta.url).pathname;
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
 
-await build({
+const result = await build({
+  absWorkingDir: root,
   entryPoints: ['src/cli.ts'],
   outfile: 'dist/wsx.cjs',
   bundle: true,
@@ -17,8 +19,61 @@ await build({
   minify: true,
   sourcemap: false,
   legalComments: 'none',
+  metafile: true,
   define: { WSX_VERSION: JSON.stringify(pkg.version) },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external: ['bufferutil', 'utf-8-validate'],
   logLevel: 'warning',
 });
+
+/** node_modules/<name> or node_modules/@scope/<name> for every bundled input. */
+const packages = new Set<string>();
+for (const input of Object.keys(result.metafile.inputs)) {
+  const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
+  if (m?.[1]) packages.add(m[1]);
+}
+
+const MIT = `MIT License
+
+Copyright (c) <holder>
+
+Permission is hereby granted, free of charge, to any person obtaining a copy of this software and
+associated documentation files (the "Software"), to deal in the Software without restriction,
+including without limitation the rights to use, copy, modify, merge, publish, distribute,
+sublicense, and/or sell copies of the Software, and to permit persons to whom the Software is
+furnished to do so, subject to the following conditions:
+
+The above copyright notice and this permission notice shall be included in all copies or
+substantial portions of the Software.
+
+THE SOFTWARE IS PROVIDED "AS IS", WITHOUT WARRANTY OF ANY KIND, EXPRESS OR IMPLIED, INCLUDING BUT
+NOT LIMITED TO THE WARRANTIES OF MERCHANTABILITY, FITNESS FOR A PARTICULAR PURPOSE AND
+NONINFRINGEMENT. IN NO EVENT SHALL THE AUTHORS OR COPYRIGHT HOLDERS BE LIABLE FOR ANY CLAIM,
+DAMAGES OR OTHER LIABILITY, WHETHER IN AN ACTION OF CONTRACT, TORT OR OTHERWISE, ARISING FROM, OUT
+OF OR IN CONNECTION WITH THE SOFTWARE OR THE USE OR OTHER DEALINGS IN THE SOFTWARE.`;
+
+const sections: string[] = [];
+for (const name of [...packages].sort()) {
+  const dir = join(root, 'node_modules', name);
+  const meta = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) as {
+    version: string;
+    license?: string;
+    author?: string | { name?: string };
+  };
+  const file = readdirSync(dir).find((f) => /^(licen[sc]e|copying)(\.|$)/i.test(f));
+  let text: string;
+  if (file) text = readFileSync(join(dir, file), 'utf8').trim();
+  else if (meta.license === 'MIT') {
+    // Some packages declare MIT but ship no LICENSE file: include the MIT terms they declare.
+    const author =
+      typeof meta.author === 'string' ? meta.author : (meta.author?.name ?? `the ${name} authors`);
+    text = MIT.replace('<holder>', author);
+  } else throw new Error(`${name} has no license file and is not MIT: cannot ship it`);
+  sections.push(`${name}@${meta.version} — ${meta.license ?? 'see below'}\n\n${text}\n`);
+}
+const header = `wsx bundles the following packages into dist/wsx.cjs (and the standalone binary).\nTheir licenses follow.\n`;
+writeFileSync(
+  join(root, 'THIRD-PARTY-LICENSES'),
+  `${header}\n${'='.repeat(72)}\n${sections.join(`\n${'='.repeat(72)}\n`)}`,
+);
+if (!existsSync(join(root, 'dist', 'wsx.cjs'))) throw new Error('build produced no bundle');
