@@ -2,10 +2,12 @@
 // The only module that touches process.argv, signals and the exit code.
 
 import type { Command } from 'commander';
+import { type CompletionOption, completionScript, SHELLS, type Shell } from './completion.js';
 import { EXIT, WsxError } from './errors.js';
 import { type Io, processIo } from './io.js';
 import { parseOptions, type RawFlags } from './options.js';
 import { errorLines, palette } from './render/renderer.js';
+import type { Palette } from './render/text.js';
 import { run, type SignalName } from './run.js';
 
 declare const WSX_VERSION: string;
@@ -23,6 +25,7 @@ export async function buildProgram(): Promise<Command> {
     .usage('[options] <url>')
     .version(VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
+    .option('--completion <shell>', 'print a completion script for bash, zsh or fish')
     .option('-c, --connect <url>', 'the URL to connect to (wscat compatible)')
     .option('--demo', 'start a built-in local server and open the REPL on it')
     .optionsGroup('Listen mode:')
@@ -134,6 +137,9 @@ export async function main(argv: string[], io: Io): Promise<number> {
     throw err;
   }
 
+  const completion = program.opts<{ completion?: string }>().completion;
+  if (completion !== undefined) return printCompletion(program, completion, io, paintErr);
+
   let options: ReturnType<typeof parseOptions>;
   try {
     options = parseOptions(flagsFrom(program), {
@@ -164,6 +170,35 @@ export async function main(argv: string[], io: Io): Promise<number> {
     },
     askSecret: io.stdinIsTTY ? askSecret : undefined,
   });
+}
+
+/** Value choices and file-valued options, for completion scripts. */
+const CHOICES: Record<string, string[]> = {
+  '--output': ['pretty', 'raw', 'json'],
+  '--binary-as': ['hex', 'base64'],
+  '--protocol-version': ['8', '13'],
+  '--completion': [...SHELLS],
+};
+const FILE_OPTIONS = new Set(['--ca', '--cert', '--key']);
+
+function printCompletion(program: Command, shell: string, io: Io, paintErr: Palette): number {
+  if (!(SHELLS as readonly string[]).includes(shell)) {
+    io.stderr.write(
+      errorLines({ message: `--completion takes bash, zsh or fish, not '${shell}'` }, paintErr),
+    );
+    return EXIT.usage;
+  }
+  const options: CompletionOption[] = program.options.map((o) => ({
+    short: o.short,
+    long: o.long,
+    description: o.description,
+    takesValue: o.required || o.optional,
+    choices: o.long ? CHOICES[o.long] : undefined,
+    file: o.long ? FILE_OPTIONS.has(o.long) : false,
+  }));
+  options.push({ short: '-h', long: '--help', description: 'show this help', takesValue: false });
+  io.stdout.write(completionScript(shell as Shell, options));
+  return EXIT.ok;
 }
 
 async function askSecret(message: string): Promise<string> {
