@@ -168,6 +168,33 @@ async function main() {
         [node, '-e', '0'],
       ),
     );
+    // The standalone binary embeds Node 24: compare it with that same Node.
+    const binary = `${root}dist/wsx`;
+    if (existsSync(binary)) {
+      const node24 = execFileSync(
+        'npx',
+        ['-y', '-p', 'node@24', '--', 'node', '-p', 'process.execPath'],
+        {
+          encoding: 'utf8',
+        },
+      ).trim();
+      rows.push(
+        await compare(
+          'binary: time to first echo',
+          [binary, url, '-x', 'hi', '--count', '1'],
+          [node24, RAW, url, 'first'],
+        ),
+      );
+      rows.push(
+        await compare(
+          'binary: --version vs node24 -e 0',
+          [binary, '--version'],
+          [node24, '-e', '0'],
+        ),
+      );
+    } else {
+      console.error('(no dist/wsx: npm run build:binary to include the binary rows)');
+    }
   } finally {
     server.kill();
   }

@@ -2,11 +2,54 @@
 // THIRD-PARTY-LICENSES for exactly the packages esbuild put in the bundle.
 
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { join } from 'node:path';
-import { build } from 'esbuild';
+import { build, type Metafile, type Plugin } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+
+const external = ['bufferutil', 'utf-8-validate'];
+
+/**
+ * Packages needed only on rare paths (hidden prompts, proxies) go into the one bundle as a string
+ * holding their own sub-bundle, compiled on first require. V8 then scans a string literal at
+ * start-up instead of parsing ~140 KB of code that most runs never call.
+ */
+const LAZY = ['enquirer', 'https-proxy-agent', 'socks-proxy-agent'];
+const lazyMetafiles: Metafile[] = [];
+const requireFromRoot = createRequire(join(root, 'package.json'));
+const lazyModules: Plugin = {
+  name: 'lazy-modules',
+  setup(b) {
+    b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({
+      path: args.path,
+      namespace: 'lazy',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy' }, async (args) => {
+      const sub = await build({
+        absWorkingDir: root,
+        entryPoints: [requireFromRoot.resolve(args.path)],
+        bundle: true,
+        platform: 'node',
+        format: 'cjs',
+        target: 'node20',
+        minify: true,
+        legalComments: 'none',
+        metafile: true,
+        write: false,
+        external,
+      });
+      lazyMetafiles.push(sub.metafile);
+      const code = `(function (exports, require, module) {${sub.outputFiles[0]?.text ?? ''}\n})`;
+      return {
+        loader: 'js',
+        contents: `const fn = require('node:vm').runInThisContext(${JSON.stringify(code)}, { filename: 'wsx:${args.path}' });
+fn(module.exports, require, module);`,
+      };
+    });
+  },
+};
 
 const result = await build({
   absWorkingDir: root,
@@ -22,13 +65,14 @@ const result = await build({
   metafile: true,
   define: { WSX_VERSION: JSON.stringify(pkg.version) },
   // ws loads these native helpers only if present; they are optional and not bundled.
-  external: ['bufferutil', 'utf-8-validate'],
+  external,
+  plugins: [lazyModules],
   logLevel: 'warning',
 });
 
 /** node_modules/<name> or node_modules/@scope/<name> for every bundled input. */
 const packages = new Set<string>();
-for (const input of Object.keys(result.metafile.inputs)) {
+for (const input of [result.metafile, ...lazyMetafiles].flatMap((m) => Object.keys(m.inputs))) {
   const m = /(?:^|\/)node_modules\/((?:@[^/]+\/)?[^/]+)\//.exec(input);
   if (m?.[1]) packages.add(m[1]);
 }

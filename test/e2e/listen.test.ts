@@ -1,7 +1,7 @@
 // Listen mode (SPEC §8) with real clients: ws, a headless Chromium page, Python's websockets,
 // and the REPL in a terminal.
 
-import { type ChildProcess, spawn } from 'node:child_process';
+import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createServer as createHttpServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -69,6 +69,29 @@ async function startServer(
     exited,
     write: (text) => child.stdin?.write(text),
   };
+}
+
+/** A Node binary `user` may execute: this one, or the system's when this one is under /root. */
+function nodeFor(user: string): string {
+  return canExec(user, process.execPath) ? process.execPath : '/usr/bin/node';
+}
+
+function canExec(user: string, file: string): boolean {
+  try {
+    execFileSync('runuser', ['-u', user, '--', 'test', '-x', file]);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function canRun(user: string): boolean {
+  try {
+    execFileSync('runuser', ['-u', user, '--', 'test', '-r', BIN]);
+    return canExec(user, nodeFor(user));
+  } catch {
+    return false;
+  }
 }
 
 async function until(fn: () => boolean, what: string, ms = 8000): Promise<void> {
@@ -183,7 +206,7 @@ describe('listen mode', () => {
     const run = (args: string[], asUser?: string) =>
       new Promise<{ code: number | null; err: string }>((resolve) => {
         const cmd = asUser ? 'runuser' : process.execPath;
-        const argv = asUser ? ['-u', asUser, '--', process.execPath, BIN, ...args] : [BIN, ...args];
+        const argv = asUser ? ['-u', asUser, '--', nodeFor(asUser), BIN, ...args] : [BIN, ...args];
         const child = spawn(cmd, argv, {
           stdio: ['ignore', 'pipe', 'pipe'],
           env: { ...process.env, NO_COLOR: '1' },
@@ -206,7 +229,8 @@ describe('listen mode', () => {
     expect(notMine.err).toMatch(/not an address of this machine/);
     const badPort = await run(['-l', '70000']);
     expect(badPort.code).toBe(2);
-    if (process.getuid?.() === 0 && has('runuser')) {
+    // Only root can drop to an unprivileged user to see EACCES; CI runs as root.
+    if (process.getuid?.() === 0 && has('runuser') && canRun('nobody')) {
       const privileged = await run(['-l', '80'], 'nobody');
       expect(privileged.code).toBe(1);
       expect(privileged.err).toMatch(

@@ -1,0 +1,105 @@
+// The standalone binary (npm run build:binary): from an empty directory with no Node on PATH,
+// it connects, pipes, and reports endings with the same exit codes.
+
+import { spawn } from 'node:child_process';
+import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { has, microsocks } from '../fixtures/proxies.js';
+import { echoServer, type WsTestServer } from '../fixtures/servers.js';
+
+const built = fileURLToPath(
+  new URL(`../../dist/${process.platform === 'win32' ? 'wsx.exe' : 'wsx'}`, import.meta.url),
+);
+// CI (.ci/run) always builds the binary first, so there this suite can never be skipped.
+const enabled = process.env.CI === 'true' || existsSync(built);
+
+let bin: string;
+let server: WsTestServer;
+
+function runBin(
+  args: string[],
+  input?: string,
+): Promise<{ code: number | null; out: string; err: string }> {
+  return new Promise((resolve) => {
+    const child = spawn(bin, args, {
+      cwd: join(bin, '..'),
+      // No Node anywhere on PATH: the binary must carry everything.
+      env: { PATH: '/nonexistent', NO_COLOR: '1', HOME: join(bin, '..') },
+      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    });
+    let out = '';
+    let err = '';
+    child.stdout?.on('data', (d) => {
+      out += d;
+    });
+    child.stderr?.on('data', (d) => {
+      err += d;
+    });
+    if (input !== undefined) child.stdin?.end(input);
+    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
+    child.on('close', (code) => {
+      clearTimeout(t);
+      resolve({ code, out, err });
+    });
+  });
+}
+
+describe.runIf(enabled)('standalone binary', () => {
+  beforeAll(async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-bin-'));
+    bin = join(dir, 'wsx');
+    copyFileSync(built, bin);
+    server = await echoServer();
+  });
+  afterAll(async () => {
+    await server?.close();
+  });
+
+  it('--version, with no Node on PATH', async () => {
+    const r = await runBin(['--version']);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(r.err).toBe('');
+  });
+
+  it('pipes lines through losslessly', async () => {
+    const input = Array.from({ length: 1000 }, (_, i) => `line ${i}`).join('\n');
+    const r = await runBin([server.url, '-w', '0.3'], `${input}\n`);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(`${input}\n`);
+  });
+
+  it('exit codes: 3 for a 4001 close, 1 for refused, 2 for usage', async () => {
+    expect((await runBin([server.url, '-x', 'bye'])).code).toBe(3);
+    const refused = await runBin(['ws://127.0.0.1:1/', '-x', 'x']);
+    expect(refused.code).toBe(1);
+    expect(refused.err).toMatch(/^error: connection refused/);
+    expect((await runBin(['--bogus'])).code).toBe(2);
+  });
+
+  it.runIf(has('microsocks'))(
+    'loads the lazily compiled modules too: through a SOCKS5 proxy',
+    async () => {
+      const proxy = await microsocks();
+      try {
+        const r = await runBin([
+          server.url,
+          '--proxy',
+          proxy.url(),
+          '-x',
+          'via socks',
+          '-w',
+          '0.2',
+        ]);
+        expect(r.err).toBe('');
+        expect(r.code).toBe(0);
+        expect(r.out).toBe('via socks\n');
+      } finally {
+        await proxy.close();
+      }
+    },
+  );
+});
