@@ -74,3 +74,12 @@ export function toWsxError(err: unknown, kind: ErrorKind = 'io'): WsxError {
   }
   return new WsxError(kind, String(err));
 }
+
+/** Why a file could not be read, in words: "no such file", "permission denied", … */
+export function describeFileError(err: unknown): string {
+  const code = (err as NodeJS.ErrnoException).code;
+  if (code === 'ENOENT') return 'no such file';
+  if (code === 'EACCES') return 'permission denied';
+  if (code === 'EISDIR') return 'is a directory';
+  return err instanceof Error ? err.message : String(err);
+}

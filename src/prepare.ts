@@ -4,7 +4,7 @@
 import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getProxyForUrl } from 'proxy-from-env';
-import { usageError } from './errors.js';
+import { describeFileError, usageError } from './errors.js';
 import type { ConnectOptions, TlsOptions } from './options.js';
 
 export interface TlsMaterial {
@@ -28,16 +28,7 @@ function readPem(option: string, path: string): Buffer {
   try {
     data = readFileSync(path);
   } catch (err) {
-    const code = (err as NodeJS.ErrnoException).code;
-    const why =
-      code === 'ENOENT'
-        ? 'no such file'
-        : code === 'EACCES'
-          ? 'permission denied'
-          : code === 'EISDIR'
-            ? 'is a directory'
-            : (err as Error).message;
-    throw usageError(`cannot read ${option} file '${path}': ${why}`);
+    throw usageError(`cannot read ${option} file '${path}': ${describeFileError(err)}`);
   }
   if (!data.includes('-----BEGIN ')) {
     throw usageError(

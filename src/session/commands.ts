@@ -7,7 +7,7 @@ import {
   MAX_CLOSE_REASON_BYTES,
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../close-codes.js';
-import { usageError } from '../errors.js';
+import { describeFileError, usageError } from '../errors.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import type { Driver } from './driver.js';
 
@@ -141,16 +141,7 @@ export const COMMANDS: Command[] = [
       try {
         data = await readFile(path);
       } catch (err) {
-        const code = (err as NodeJS.ErrnoException).code;
-        const why =
-          code === 'ENOENT'
-            ? 'no such file'
-            : code === 'EISDIR'
-              ? 'is a directory'
-              : code === 'EACCES'
-                ? 'permission denied'
-                : (err as Error).message;
-        throw usageError(`cannot read '${sanitizeLine(path)}': ${why}`);
+        throw usageError(`cannot read '${sanitizeLine(path)}': ${describeFileError(err)}`);
       }
       ctx.driver.send(data, true, true);
       ctx.print(`sent ${data.length} B from ${sanitizeLine(path)}`);

@@ -17,6 +17,32 @@ const SIGNAL_CLOSE_WAIT_MS = 1000;
 
 export type Emit = (event: WsxEvent) => void;
 
+/**
+ * Send on one peer and, when wanted, emit the outgoing message event (raw mode shows none, so it
+ * skips the work; REPL-typed messages are marked so pretty mode does not repeat them).
+ */
+export function sendShown(
+  peer: Peer,
+  data: Buffer | string,
+  binary: boolean,
+  o: { typed: boolean; show: boolean; emit: Emit; time: number; client?: number },
+): void {
+  if (!peer.isOpen) return;
+  peer.send(data, binary);
+  if (!o.show && !o.typed) return;
+  const buf = typeof data === 'string' ? Buffer.from(data) : data;
+  const client = o.client === undefined ? {} : { client: o.client };
+  o.emit({
+    time: o.time,
+    event: 'message',
+    direction: 'out',
+    binary,
+    data: buf,
+    typed: o.typed,
+    ...client,
+  });
+}
+
 export interface ControllerDeps {
   /** Opens the connection; rejects with a WsxError. */
   connect: (signal: AbortSignal) => Promise<Peer>;
@@ -199,20 +225,13 @@ export class Controller implements Driver {
 
   /** Send a message the session read (stdin line, -x, REPL line). */
   send(data: Buffer | string, binary: boolean, typed = false): void {
-    const peer = this.peer;
-    if (!peer?.isOpen) return;
-    peer.send(data, binary);
-    if (this.deps.showOutgoing || typed) {
-      const buf = typeof data === 'string' ? Buffer.from(data) : data;
-      this.deps.emit({
-        time: this.now(),
-        event: 'message',
-        direction: 'out',
-        binary,
-        data: buf,
+    if (this.peer)
+      sendShown(this.peer, data, binary, {
         typed,
+        show: this.deps.showOutgoing,
+        emit: this.deps.emit,
+        time: this.now(),
       });
-    }
   }
 
   /**

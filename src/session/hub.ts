@@ -7,7 +7,7 @@ import type { ListenOptions } from '../options.js';
 import type { CloseInfo, Peer } from '../peer.js';
 import { maskHeaderValue } from '../render/mask.js';
 import { sanitizeLine } from '../render/sanitize.js';
-import type { Emit } from './controller.js';
+import { type Emit, sendShown } from './controller.js';
 import { formatUptime } from './describe.js';
 import type { Driver } from './driver.js';
 import { Goal } from './goal.js';
@@ -180,20 +180,13 @@ export class Hub implements Driver {
     binary: boolean,
     typed = false,
   ): void {
-    if (!peer.isOpen) return;
-    peer.send(data, binary);
-    if (this.deps.showOutgoing || typed) {
-      const buf = typeof data === 'string' ? Buffer.from(data) : data;
-      this.deps.emit({
-        time: this.now(),
-        event: 'message',
-        direction: 'out',
-        binary,
-        data: buf,
-        typed,
-        client: id,
-      });
-    }
+    sendShown(peer, data, binary, {
+      typed,
+      show: this.deps.showOutgoing,
+      emit: this.deps.emit,
+      time: this.now(),
+      client: id,
+    });
   }
 
   send(data: Buffer | string, binary: boolean, typed = false): void {

@@ -1,7 +1,6 @@
 // The standalone binary (npm run build:binary): from an empty directory with no Node on PATH,
 // it connects, pipes, and reports endings with the same exit codes.
 
-import { spawn } from 'node:child_process';
 import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { has, microsocks } from '../fixtures/proxies.js';
 import { echoServer, type WsTestServer } from '../fixtures/servers.js';
+import { type Collected, collect } from '../helpers/spawn.js';
 
 const built = fileURLToPath(
   new URL(`../../dist/${process.platform === 'win32' ? 'wsx.exe' : 'wsx'}`, import.meta.url),
@@ -19,31 +19,12 @@ const enabled = process.env.CI === 'true' || existsSync(built);
 let bin: string;
 let server: WsTestServer;
 
-function runBin(
-  args: string[],
-  input?: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(bin, args, {
-      cwd: join(bin, '..'),
-      // No Node anywhere on PATH: the binary must carry everything.
-      env: { PATH: '/nonexistent', NO_COLOR: '1', HOME: join(bin, '..') },
-      stdio: [input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
-    });
-    let out = '';
-    let err = '';
-    child.stdout?.on('data', (d) => {
-      out += d;
-    });
-    child.stderr?.on('data', (d) => {
-      err += d;
-    });
-    if (input !== undefined) child.stdin?.end(input);
-    const t = setTimeout(() => child.kill('SIGKILL'), 20_000);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
+function runBin(args: string[], input?: string): Promise<Collected> {
+  // No Node anywhere on PATH: the binary must carry everything.
+  return collect(bin, args, {
+    cwd: join(bin, '..'),
+    env: { PATH: '/nonexistent', NO_COLOR: '1', HOME: join(bin, '..') },
+    input,
   });
 }
 

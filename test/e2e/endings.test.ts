@@ -2,27 +2,20 @@
 
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import {
   acceptResponse,
   echoServer,
   frame,
   httpServer,
-  type TestServer,
   tcpServer,
   wsServer,
 } from '../fixtures/servers.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { tracker } from '../helpers/spawn.js';
 
-const servers: TestServer[] = [];
-async function track<T extends TestServer>(s: Promise<T>): Promise<T> {
-  const server = await s;
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+// Servers made by a test are closed after it (closing one twice is harmless).
+const track = tracker();
 
 /** One `error:` line (plus optional details/hint), never a stack trace. */
 function expectCleanError(stderr: string, pattern: RegExp) {
@@ -199,7 +192,6 @@ describe('endings and exit codes', () => {
     const s = await track(echoServer());
     const port = s.port;
     await s.close();
-    servers.pop();
     const r = await runCli([`ws://127.0.0.1:${port}/`, '-x', 'x']);
     expect(r.code).toBe(1);
     expectCleanError(r.stderr, /connection refused by 127\.0\.0\.1/);

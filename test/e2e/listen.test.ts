@@ -12,6 +12,7 @@ import { WebSocket } from 'ws';
 import { makeCerts } from '../fixtures/certs.js';
 import { has } from '../fixtures/proxies.js';
 import { BIN } from '../helpers/cli.js';
+import { collect } from '../helpers/spawn.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';
 
 interface Server {
@@ -204,20 +205,9 @@ describe('listen mode', () => {
   it('a port in use exits 1; a bad bind address exits 2; a privileged port is explained', async () => {
     const s = await startServer(['--echo']);
     const run = (args: string[], asUser?: string) =>
-      new Promise<{ code: number | null; err: string }>((resolve) => {
-        const cmd = asUser ? 'runuser' : process.execPath;
-        const argv = asUser ? ['-u', asUser, '--', nodeFor(asUser), BIN, ...args] : [BIN, ...args];
-        const child = spawn(cmd, argv, {
-          stdio: ['ignore', 'pipe', 'pipe'],
-          env: { ...process.env, NO_COLOR: '1' },
-        });
-        children.push(child);
-        let err = '';
-        child.stderr.on('data', (d) => {
-          err += d;
-        });
-        child.on('close', (code) => resolve({ code, err }));
-      });
+      asUser
+        ? collect('runuser', ['-u', asUser, '--', nodeFor(asUser), BIN, ...args])
+        : collect(process.execPath, [BIN, ...args]);
     const inUse = await run(['-l', String(s.port)]);
     expect(inUse.code).toBe(1);
     expect(inUse.err).toMatch(/^error: port \d+ on 127\.0\.0\.1 is already in use\nhint: /);
@@ -353,21 +343,7 @@ async def main():
 asyncio.run(main())
 `,
       );
-      const py = await new Promise<{ code: number | null; out: string; err: string }>((resolve) => {
-        const child = spawn('/usr/bin/python3', [script, s.url], {
-          stdio: ['ignore', 'pipe', 'pipe'],
-        });
-        children.push(child);
-        let out = '';
-        let err = '';
-        child.stdout.on('data', (d) => {
-          out += d;
-        });
-        child.stderr.on('data', (d) => {
-          err += d;
-        });
-        child.on('close', (code) => resolve({ code, out, err }));
-      });
+      const py = await collect('/usr/bin/python3', [script, s.url]);
       expect(py.err).toBe('');
       expect(py.code).toBe(0);
       expect(py.out).toBe('hi from python\n0001\n');

@@ -1,12 +1,13 @@
 // The npm package as users get it: packed, then run with `npm exec --offline --package <tgz>`.
 
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { echoServer, type WsTestServer } from '../fixtures/servers.js';
+import { type Collected, collect } from '../helpers/spawn.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let tarball: string;
@@ -29,34 +30,16 @@ afterAll(async () => {
   await server?.close();
 });
 
-function npmExec(
-  args: string[],
-  cwd: string,
-): Promise<{ code: number | null; out: string; err: string }> {
-  return new Promise((resolve) => {
-    const child = spawn(
-      'npm',
-      ['exec', '--offline', '--yes', '--package', tarball, '--', 'wsx', ...args],
-      {
-        cwd,
-        stdio: ['ignore', 'pipe', 'pipe'],
-        env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' },
-      },
-    );
-    let out = '';
-    let err = '';
-    child.stdout.on('data', (d) => {
-      out += d;
-    });
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
-    const t = setTimeout(() => child.kill('SIGKILL'), 60_000);
-    child.on('close', (code) => {
-      clearTimeout(t);
-      resolve({ code, out, err });
-    });
-  });
+function npmExec(args: string[], cwd: string): Promise<Collected> {
+  return collect(
+    'npm',
+    ['exec', '--offline', '--yes', '--package', tarball, '--', 'wsx', ...args],
+    {
+      cwd,
+      env: { ...process.env, NO_COLOR: '1', npm_config_update_notifier: 'false' },
+      timeoutMs: 60_000,
+    },
+  );
 }
 
 describe('npm package', () => {

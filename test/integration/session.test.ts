@@ -1,35 +1,19 @@
 // Sessions in-process: run() over in-memory streams, and the controller against real sockets.
 
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { connect } from '../../src/connection.js';
 import type { WsxEvent } from '../../src/events.js';
-import {
-  type ClientOptions,
-  type Environment,
-  parseOptions,
-  type RawFlags,
-} from '../../src/options.js';
+import type { RawFlags } from '../../src/options.js';
 import { prepareConnect } from '../../src/prepare.js';
 import { run } from '../../src/run.js';
 import { Controller } from '../../src/session/controller.js';
-import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
+import { echoServer, wsServer } from '../fixtures/servers.js';
 import { memoryIo } from '../helpers/memory-io.js';
+import { parseClient } from '../helpers/options.js';
+import { tracker } from '../helpers/spawn.js';
 
-function parseClient(flags: RawFlags, env: Environment): ClientOptions {
-  const o = parseOptions(flags, env);
-  if (o.kind !== 'client') throw new Error('expected client options');
-  return o;
-}
-
-const servers: TestServer[] = [];
-async function track<T extends TestServer>(s: Promise<T>): Promise<T> {
-  const server = await s;
-  servers.push(server);
-  return server;
-}
-afterEach(async () => {
-  await Promise.all(servers.splice(0).map((s) => s.close()));
-});
+// Servers made by a test are closed after it (closing one twice is harmless).
+const track = tracker();
 
 const noSignals = { onSignal: () => () => {} };
 
@@ -74,7 +58,7 @@ describe('run() over injected streams', () => {
   it('a refused connection is exit 1 with one error line', async () => {
     const s = await track(echoServer());
     const url = s.url;
-    await servers.pop()?.close();
+    await s.close();
     const r = await runWith({ url, execute: ['x'] });
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/^error: connection refused by 127\.0\.0\.1:\d+\nhint: /);

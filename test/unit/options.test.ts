@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { WsxError } from '../../src/errors.js';
 import {
-  type ClientOptions,
   colorFor,
   type Environment,
   normaliseUrl,
@@ -10,12 +9,7 @@ import {
   parseOptions,
   type RawFlags,
 } from '../../src/options.js';
-
-function parseClient(flags: RawFlags, env: Environment): ClientOptions {
-  const o = parseOptions(flags, env);
-  if (o.kind !== 'client') throw new Error('expected client options');
-  return o;
-}
+import { parseClient } from '../helpers/options.js';
 
 const pipeEnv: Environment = { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} };
 const ttyEnv: Environment = { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: {} };
