@@ -6,6 +6,7 @@ import { type Ending, WsxError } from '../errors.js';
 import type { WsxEvent } from '../events.js';
 import type { SessionOptions } from '../options.js';
 import type { CloseInfo, Peer } from '../peer.js';
+import { maskUrl } from '../render/mask.js';
 import { describeHeaders, describePeerStatus } from './describe.js';
 import type { Driver } from './driver.js';
 import { Goal } from './goal.js';
@@ -161,7 +162,8 @@ export class Controller implements Driver {
     emit({
       time: this.now(),
       event: 'open',
-      url: peer.info.url,
+      // The URL may carry a password (ws://user:pass@host/): never print it.
+      url: maskUrl(peer.info.url),
       protocol: peer.info.protocol,
       extensions: peer.info.extensions,
     });

@@ -551,6 +551,24 @@ describe('handshake options reach the server', () => {
     expect(r.out).toContain('(subprotocol: b)');
   });
 
+  it('Basic auth from the URL userinfo; the password is never printed', async () => {
+    const s = await track(wsServer());
+    const conn = s.nextConnection();
+    const url = s.url.replace('ws://', 'ws://carol:pa55word@');
+    const r = await runCli([url, '-x', 'x', '-w', '0', '--output', 'pretty', '-v']);
+    expect(r.code).toBe(0);
+    expect((await conn).req.headers.authorization).toBe(
+      `Basic ${Buffer.from('carol:pa55word').toString('base64')}`,
+    );
+    expect(r.out).toContain(`Connected to ${s.url.replace('ws://', 'ws://carol:****@')}`);
+    expect(r.out + r.stderr).not.toContain('pa55word');
+    expect(r.stderr).not.toContain(Buffer.from('carol:pa55word').toString('base64'));
+    const json = await runCli([url, '-x', 'x', '-w', '0', '--json']);
+    expect(JSON.parse(json.out.split('\n')[0] ?? '').url).toBe(
+      s.url.replace('ws://', 'ws://carol:****@'),
+    );
+  });
+
   it('--no-compress offers no extension; -p 8 sends version 8', async () => {
     const s = await track(wsServer());
     const conn = s.nextConnection();

@@ -114,3 +114,46 @@ describe('Controller', () => {
     expect(await ctl.ended).toEqual({ kind: 'signal', signal: 'SIGINT' });
   });
 });
+
+describe('REPL over injected streams', () => {
+  it('sends lines, joins multi-line JSON, runs commands, survives bad input, and /quit exits 0', async () => {
+    const got: string[] = [];
+    const closes: number[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        ws.on('message', (d) => got.push(String(d)));
+        ws.on('close', (c) => closes.push(c));
+        ws.send('server says hi');
+      }),
+    );
+    const io = memoryIo({ tty: true, env: { NO_COLOR: '1' } });
+    const options = parseClient(
+      { url: s.url, history: false },
+      { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: { NO_COLOR: '1' } },
+    );
+    const done = run(options, io, noSignals);
+    const type = async (text: string) => {
+      io.input.write(text);
+      await new Promise((r) => setTimeout(r, 60));
+    };
+    const waitFor = async (pred: () => boolean) => {
+      for (let i = 0; i < 100 && !pred(); i++) await new Promise((r) => setTimeout(r, 20));
+    };
+    await waitFor(() => io.out().includes('server says hi'));
+    await type('hello\r');
+    await type('[1,\r');
+    await type(' 2]\r');
+    await type('/close nope\r');
+    await type('/binary 0g\r');
+    await type('//slash\r');
+    await waitFor(() => got.length === 3);
+    expect(got).toEqual(['hello', '[1,\n 2]', '/slash']);
+    expect(io.err()).toContain("error: cannot send close code 'nope'");
+    expect(io.err()).toContain("error: not hex: 'g'");
+    await type('/quit\r');
+    expect(await done).toBe(0);
+    expect(closes).toEqual([1000]);
+    expect(io.out()).toContain('< server says hi');
+    expect(io.out()).toContain('Disconnected: 1000 Normal Closure');
+  });
+});
