@@ -49,6 +49,11 @@ export async function buildProgram(): Promise<Command> {
     .option('--count <n>', 'finish after n messages are received')
     .option('--expect <regex>', 'finish when a received text message matches')
     .option('--timeout <s>', 'deadline for the whole run')
+    .option('--ping-interval <s>', 'send a keepalive ping every s seconds')
+    .option(
+      '--ping-timeout <s>',
+      'with --ping-interval: a ping unanswered for s seconds ends the run (exit 1)',
+    )
     .optionsGroup('Output:')
     .addOption(
       new Option(

@@ -64,6 +64,10 @@ export interface SessionOptions {
   count: number | undefined;
   expect: RegExp | undefined;
   timeoutMs: number | undefined;
+  /** --ping-interval: send a keepalive ping this often (ms). */
+  pingIntervalMs: number | undefined;
+  /** --ping-timeout: a ping unanswered this long (ms) means the connection is dead. */
+  pingTimeoutMs: number | undefined;
   slash: boolean;
   history: boolean;
 }
@@ -108,6 +112,9 @@ export interface RawFlags {
   count?: string;
   expect?: string;
   timeout?: string;
+  pingInterval?: string;
+  pingTimeout?: string;
+  record?: string;
   output?: string;
   json?: boolean;
   prettyJson?: boolean;
@@ -275,9 +282,22 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
     expect: flags.expect === undefined ? undefined : parseRegex(flags.expect),
     timeoutMs:
       flags.timeout === undefined ? undefined : parseSeconds('--timeout', flags.timeout, 0, false),
+    pingIntervalMs:
+      flags.pingInterval === undefined
+        ? undefined
+        : parsePositiveSeconds('--ping-interval', flags.pingInterval, 0),
+    pingTimeoutMs: parsePingTimeout(flags),
     slash: flags.slash !== false,
     history: flags.history !== false,
   };
+}
+
+function parsePingTimeout(flags: RawFlags): number | undefined {
+  if (flags.pingTimeout === undefined) return undefined;
+  if (flags.pingInterval === undefined) {
+    throw usageError('--ping-timeout needs --ping-interval (the pings whose pongs it waits for)');
+  }
+  return parsePositiveSeconds('--ping-timeout', flags.pingTimeout, 0);
 }
 
 function parseOutput(flags: RawFlags, environment: Environment): OutputOptions {

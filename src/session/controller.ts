@@ -178,6 +178,43 @@ export class Controller implements Driver {
     });
     peer.on('close', (info) => this.onClose(peer, info));
     peer.start();
+    this.keepAlive(peer);
+  }
+
+  /** --ping-interval / --ping-timeout: ping regularly; a ping unanswered in time means a dead link. */
+  private keepAlive(peer: Peer): void {
+    const { pingIntervalMs, pingTimeoutMs } = this.deps.session;
+    if (pingIntervalMs === undefined) return;
+    let lastPong = 0;
+    const deadlines = new Set<NodeJS.Timeout>();
+    peer.on('pong', (_data, direction) => {
+      if (direction === 'in') lastPong = performance.now();
+    });
+    const interval = setInterval(() => {
+      if (!peer.isOpen) return;
+      const sentAt = performance.now();
+      peer.ping(Buffer.alloc(0));
+      this.deps.emit({ time: this.now(), event: 'ping', direction: 'out', data: Buffer.alloc(0) });
+      if (pingTimeoutMs === undefined) return;
+      const deadline = setTimeout(() => {
+        deadlines.delete(deadline);
+        if (lastPong >= sentAt || !peer.isOpen) return;
+        this.error ??= new WsxError(
+          'protocol',
+          `no pong within ${pingTimeoutMs / 1000} s: the connection is dead`,
+          {
+            code: 'PING_TIMEOUT',
+          },
+        );
+        this.emitError(this.error);
+        peer.terminate();
+      }, pingTimeoutMs);
+      deadlines.add(deadline);
+    }, pingIntervalMs);
+    peer.once('close', () => {
+      clearInterval(interval);
+      for (const d of deadlines) clearTimeout(d);
+    });
   }
 
   private onMessage(data: Buffer, binary: boolean): void {

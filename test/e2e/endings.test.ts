@@ -444,6 +444,36 @@ describe('receiving', () => {
   });
 });
 
+describe('--ping-interval, --ping-timeout', () => {
+  it('sends keepalive pings and shows the pongs with their RTT', async () => {
+    const s = await track(wsServer());
+    const r = await runCli([s.url, '--ping-interval', '0.1', '-w', '0.45', '--json'], {
+      input: '',
+    });
+    expect(r.code).toBe(0);
+    const events = r.out
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const pings = events.filter((e) => e.event === 'ping' && e.direction === 'out');
+    const pongs = events.filter((e) => e.event === 'pong' && e.direction === 'in');
+    expect(pings.length).toBeGreaterThanOrEqual(2);
+    expect(pongs.length).toBeGreaterThanOrEqual(2);
+    expect(typeof pongs[0].rtt).toBe('number');
+  });
+
+  it('a server that stops answering pings is a dead connection: exit 1', async () => {
+    const s = await track(wsServer(() => {}, { autoPong: false }));
+    const t0 = Date.now();
+    const r = await runCli([s.url, '--ping-interval', '0.2', '--ping-timeout', '0.3', '-w', '-1'], {
+      input: '',
+    });
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^error: no pong within 0\.3 s: the connection is dead$/m);
+    expect(Date.now() - t0).toBeLessThan(5000);
+  });
+});
+
 describe('--count, --expect, --timeout, --wait', () => {
   const ticker = () =>
     wsServer((ws) => {

@@ -126,6 +126,8 @@ describe('parseOptions', () => {
     [{ maxDisplay: 'lots' }, '--max-display'],
     [{ handshakeTimeout: '0' }, '--handshake-timeout'],
     [{ handshakeTimeout: 'x' }, '--handshake-timeout'],
+    [{ pingTimeout: '1' }, '--ping-timeout needs --ping-interval'],
+    [{ pingInterval: '0' }, '--ping-interval'],
   ])('rejects %j', (flags, name) => {
     expect(usage(() => parseClient({ url: ':1', ...flags }, pipeEnv)).message).toContain(name);
   });
