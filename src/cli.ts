@@ -43,6 +43,14 @@ export async function buildProgram(): Promise<Command> {
     .option('-0, --null', 'split input on NUL bytes instead of newlines')
     .option('--no-split', 'send all of stdin as one message')
     .option('-b, --binary', 'send binary frames instead of text')
+    .option(
+      '--replay <file>',
+      'send the outgoing messages of a recording, with their original spacing',
+    )
+    .option(
+      '--replay-speed <x>',
+      'with --replay: 2 = twice as fast, 0 = as fast as possible (default 1)',
+    )
     .option('--no-slash', 'REPL: no slash commands; every line is sent')
     .option('--no-history', 'REPL: do not read or write the history file')
     .optionsGroup('Ending:')
@@ -67,6 +75,7 @@ export async function buildProgram(): Promise<Command> {
     .option('-t, --timestamps', 'pretty: prefix lines with the local time')
     .option('--max-display <bytes>', 'pretty: cut messages longer than this (default 64K; 0 = all)')
     .option('--binary-as <enc>', 'raw: write binary messages as hex or base64 lines')
+    .option('--record <file>', 'append every event to this file as json lines')
     .option('-q, --quiet', 'only errors besides the payloads')
     .option('-v, --verbose', 'handshake details on stderr')
     .option('--color', 'force colour')

@@ -20,6 +20,8 @@ export interface OutputOptions {
   binaryAs: 'raw' | 'hex' | 'base64';
   quiet: boolean;
   verbose: boolean;
+  /** --record: append every event, as json lines, to this file. */
+  record: string | undefined;
 }
 
 export interface ConnectOptions {
@@ -68,6 +70,8 @@ export interface SessionOptions {
   pingIntervalMs: number | undefined;
   /** --ping-timeout: a ping unanswered this long (ms) means the connection is dead. */
   pingTimeoutMs: number | undefined;
+  /** --replay: send the outgoing messages of this recording; speed 0 = as fast as possible. */
+  replay: { file: string; speed: number } | undefined;
   slash: boolean;
   history: boolean;
 }
@@ -115,6 +119,8 @@ export interface RawFlags {
   pingInterval?: string;
   pingTimeout?: string;
   record?: string;
+  replay?: string;
+  replaySpeed?: string;
   output?: string;
   json?: boolean;
   prettyJson?: boolean;
@@ -268,8 +274,16 @@ export function parseBind(raw: string): string {
 
 function parseSession(flags: RawFlags, environment: Environment): SessionOptions {
   const execute = flags.execute ?? [];
+  if (flags.replay !== undefined && execute.length > 0)
+    throw usageError('--replay and -x exclude each other');
+  if (flags.replaySpeed !== undefined && flags.replay === undefined)
+    throw usageError('--replay-speed needs --replay');
   const mode: SessionMode =
-    execute.length > 0 ? 'execute' : environment.stdinIsTTY ? 'repl' : 'pipe';
+    execute.length > 0 || flags.replay !== undefined
+      ? 'execute'
+      : environment.stdinIsTTY
+        ? 'repl'
+        : 'pipe';
   if (flags.null && flags.split === false) throw usageError('-0 and --no-split exclude each other');
   const count = flags.count === undefined ? undefined : parseCount(flags.count);
   return {
@@ -287,9 +301,24 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
         ? undefined
         : parsePositiveSeconds('--ping-interval', flags.pingInterval, 0),
     pingTimeoutMs: parsePingTimeout(flags),
+    replay:
+      flags.replay === undefined
+        ? undefined
+        : { file: flags.replay, speed: parseSpeed(flags.replaySpeed) },
     slash: flags.slash !== false,
     history: flags.history !== false,
   };
+}
+
+function parseSpeed(raw: string | undefined): number {
+  if (raw === undefined) return 1;
+  const n = Number(raw);
+  if (raw.trim() === '' || !Number.isFinite(n) || n < 0) {
+    throw usageError(
+      `--replay-speed takes a factor ≥ 0 (2 = twice as fast, 0 = no waiting), not '${raw}'`,
+    );
+  }
+  return n;
 }
 
 function parsePingTimeout(flags: RawFlags): number | undefined {
@@ -331,6 +360,7 @@ function parseOutput(flags: RawFlags, environment: Environment): OutputOptions {
     binaryAs,
     quiet: flags.quiet === true,
     verbose: flags.verbose === true,
+    record: flags.record,
   };
 }
 

@@ -2,9 +2,17 @@
 // listen) and the session that drives it (REPL, pipe, execute), wires the renderer, and maps the
 // ending to an exit code. No process.* here: cli.ts owns the process.
 
+import { createWriteStream, openSync, readFileSync, type WriteStream } from 'node:fs';
 import { connect } from './connection.js';
 import type { DemoServer } from './demo.js';
-import { type Ending, exitCodeFor, WsxError } from './errors.js';
+import {
+  describeFileError,
+  type Ending,
+  exitCodeFor,
+  toWsxError,
+  usageError,
+  WsxError,
+} from './errors.js';
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
 import type {
@@ -15,8 +23,9 @@ import type {
   SessionOptions,
 } from './options.js';
 import { type AskSecret, loadTlsMaterial, prepareConnect } from './prepare.js';
+import { parseRecording, type ReplayMessage } from './recording.js';
 import { createRenderer, errorLines, palette } from './render/renderer.js';
-import type { Palette } from './render/text.js';
+import { type Palette, PLAIN } from './render/text.js';
 import { Controller } from './session/controller.js';
 import type { Driver } from './session/driver.js';
 import { historyPath } from './session/history.js';
@@ -46,10 +55,35 @@ class Output {
   /** Who to pause when stdout cannot keep up. */
   driver: Driver | undefined;
 
+  /** --record: the json rendering of every event, appended to a file. */
+  private recorder:
+    | { writer: BatchedWriter; stream: WriteStream; render: ReturnType<typeof createRenderer> }
+    | undefined;
+
   constructor(
     private readonly io: Io,
     readonly options: OutputOptions,
   ) {
+    if (options.record !== undefined) {
+      let fd: number;
+      try {
+        fd = openSync(options.record, 'a');
+      } catch (err) {
+        throw usageError(
+          `cannot write --record file '${options.record}': ${describeFileError(err)}`,
+        );
+      }
+      const stream = createWriteStream('', { fd });
+      stream.on('error', () => {});
+      this.recorder = {
+        stream,
+        writer: new BatchedWriter(stream),
+        render: createRenderer(
+          { ...options, format: 'json' },
+          { stdoutIsTTY: false, paint: PLAIN, paintErr: PLAIN },
+        ),
+      };
+    }
     this.paintErr = palette(options.colorErr);
     this.writer = new BatchedWriter(io.stdout, {
       onPressure: (blocked) => this.driver?.setReceiving(!blocked),
@@ -70,6 +104,10 @@ class Output {
   }
 
   readonly emit = (event: WsxEvent): void => {
+    if (this.recorder) {
+      const line = this.recorder.render(event).out;
+      if (line !== undefined) this.recorder.writer.write(line);
+    }
     const r = this.render(event);
     if (r.out !== undefined) this.sink.out(r.out);
     if (r.err !== undefined) this.sink.err(r.err);
@@ -83,6 +121,15 @@ class Output {
     this.sink = s ?? this.defaultSink;
   }
 
+  /** Flush stdout and the recording. */
+  async end(): Promise<void> {
+    await this.writer.end();
+    if (this.recorder) {
+      await this.recorder.writer.end();
+      await new Promise((resolve) => this.recorder?.stream.end(resolve));
+    }
+  }
+
   fail(err: unknown): number {
     const e = err instanceof WsxError ? err : new WsxError('io', String(err));
     this.io.stderr.write(errorLines(e, this.paintErr));
@@ -91,10 +138,18 @@ class Output {
 }
 
 export async function run(options: Options, io: Io, ctx: RunContext): Promise<number> {
-  const out = new Output(io, options.output);
+  let out: Output;
+  try {
+    out = new Output(io, options.output);
+  } catch (err) {
+    io.stderr.write(errorLines(toWsxError(err), palette(options.output.colorErr)));
+    return exitCodeFor({ kind: 'error', error: toWsxError(err) });
+  }
   let driver: Driver;
   let cleanup = async () => {};
+  let replay: ReplayMessage[] | undefined;
   try {
+    if (options.session.replay) replay = loadReplay(options.session.replay.file);
     const made =
       options.kind === 'listen'
         ? await listenDriver(options, out, ctx)
@@ -108,13 +163,23 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
   const unsubscribe = ctx.onSignal((signal) => driver.interrupt(signal));
   let ending: Ending;
   try {
-    ending = await drive(driver, options.session, io, out);
+    ending = await drive(driver, options.session, io, out, replay);
   } finally {
     unsubscribe();
-    await out.writer.end();
+    await out.end();
     await cleanup();
   }
   return exitCodeFor(ending);
+}
+
+function loadReplay(file: string): ReplayMessage[] {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (err) {
+    throw usageError(`cannot read --replay file '${file}': ${describeFileError(err)}`);
+  }
+  return parseRecording(text, file);
 }
 
 async function drive(
@@ -122,6 +187,7 @@ async function drive(
   session: SessionOptions,
   io: Io,
   out: Output,
+  replay: ReplayMessage[] | undefined,
 ): Promise<Ending> {
   if (session.mode === 'repl') {
     // readline and the command table load only for the REPL (start-up is a feature).
@@ -137,6 +203,7 @@ async function drive(
   }
   return runPipe(driver, session, {
     stdin: session.mode === 'pipe' ? () => io.stdin() : undefined,
+    replay,
   });
 }
 
@@ -165,7 +232,7 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
       }),
     emit: out.emit,
     session: options.session,
-    showOutgoing: options.output.format !== 'raw',
+    showOutgoing: options.output.format !== 'raw' || options.output.record !== undefined,
   });
   return { driver, cleanup: async () => demo?.close() };
 }
@@ -188,7 +255,7 @@ async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext
       }),
     emit: out.emit,
     options,
-    showOutgoing: options.output.format !== 'raw',
+    showOutgoing: options.output.format !== 'raw' || options.output.record !== undefined,
     verbose: options.output.verbose ? out.verbose : undefined,
   });
   return { driver, cleanup: async () => {} };

@@ -4,6 +4,7 @@
 import type { Readable } from 'node:stream';
 import type { Ending } from '../errors.js';
 import type { SessionOptions } from '../options.js';
+import type { ReplayMessage } from '../recording.js';
 import type { Driver } from './driver.js';
 import { Splitter } from './framing.js';
 
@@ -14,6 +15,8 @@ const LOW_WATER = 1024 * 1024;
 export interface PipeInput {
   /** stdin for pipe mode; undefined for execute mode (stdin is never touched). */
   stdin: (() => Readable) | undefined;
+  /** --replay: timed messages instead of -x. */
+  replay?: ReplayMessage[];
 }
 
 export async function runPipe(
@@ -24,6 +27,23 @@ export async function runPipe(
   if (!(await ctl.open())) return ctl.ended;
   // A client session stops feeding input when its one connection ends; a server keeps going.
   const gone = () => ctl.isFinished || (ctl.kind === 'client' && !ctl.connected);
+
+  if (input.replay) {
+    const speed = session.replay?.speed ?? 1;
+    const start = performance.now();
+    for (const msg of input.replay) {
+      if (speed > 0) {
+        const wait = start + msg.at / speed - performance.now();
+        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+      }
+      if (gone()) break;
+      ctl.send(msg.data, msg.binary);
+      if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
+    }
+    await ctl.waitForDrain(0);
+    ctl.inputDone();
+    return ctl.ended;
+  }
 
   if (session.mode === 'execute' || !input.stdin) {
     for (const msg of session.execute) {

@@ -1,6 +1,9 @@
 // The built CLI against local servers, well-behaved and hostile: every ending of SPEC §7.
 
 import { spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, it } from 'vitest';
 import {
@@ -441,6 +444,108 @@ describe('receiving', () => {
     expect(r.out).toContain('\\x1b]0;title\\x07');
     expect(r.out).toContain('\\u202eevil');
     expect(r.out).toContain('Disconnected: 4000 "\\x1b[2Jbye"');
+  });
+});
+
+describe('--record, --replay', () => {
+  it('--record appends every event as json lines; --replay sends the outgoing ones with their spacing', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-rec-'));
+    const file = join(dir, 'session.jsonl');
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-x', 'one', '-x', 'two', '-w', '0.2', '--record', file]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('one\ntwo\n');
+    const events = readFileSync(file, 'utf8')
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(events.map((e) => `${e.event}:${e.direction ?? ''}`)).toEqual([
+      'open:',
+      'message:out',
+      'message:out',
+      'message:in',
+      'message:in',
+      'close:',
+    ]);
+    await runCli([s.url, '-x', 'three', '-w', '0', '--record', file]);
+    expect(readFileSync(file, 'utf8').trim().split('\n')).toHaveLength(6 + 4);
+
+    // A hand-made recording: text, then binary 400 ms later.
+    const rec = join(dir, 'timed.jsonl');
+    writeFileSync(
+      rec,
+      [
+        {
+          time: '2026-01-01T00:00:00.000Z',
+          event: 'open',
+          url: 'ws://x/',
+          protocol: '',
+          extensions: '',
+        },
+        {
+          time: '2026-01-01T00:00:00.000Z',
+          event: 'message',
+          direction: 'out',
+          type: 'text',
+          size: 5,
+          data: 'first',
+        },
+        {
+          time: '2026-01-01T00:00:00.100Z',
+          event: 'message',
+          direction: 'in',
+          type: 'text',
+          size: 5,
+          data: 'ignored',
+        },
+        {
+          time: '2026-01-01T00:00:00.400Z',
+          event: 'message',
+          direction: 'out',
+          type: 'binary',
+          size: 2,
+          base64: 'AP8=',
+        },
+      ]
+        .map((e) => JSON.stringify(e))
+        .join('\n'),
+    );
+    const got: Array<[string, boolean, number]> = [];
+    const t = await track(
+      wsServer((ws) =>
+        ws.on('message', (d, bin) => got.push([(d as Buffer).toString('hex'), bin, Date.now()])),
+      ),
+    );
+    expect((await runCli([t.url, '--replay', rec, '-w', '0.1'])).code).toBe(0);
+    expect(got.map(([hex, bin]) => [hex, bin])).toEqual([
+      [Buffer.from('first').toString('hex'), false],
+      ['00ff', true],
+    ]);
+    const gap = (got[1]?.[2] ?? 0) - (got[0]?.[2] ?? 0);
+    expect(gap).toBeGreaterThanOrEqual(300);
+    got.length = 0;
+    expect((await runCli([t.url, '--replay', rec, '--replay-speed', '0', '-w', '0.1'])).code).toBe(
+      0,
+    );
+    expect((got[1]?.[2] ?? 0) - (got[0]?.[2] ?? 0)).toBeLessThan(200);
+  });
+
+  it('unreadable or invalid files are usage errors naming them', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-rec-'));
+    const bad = join(dir, 'bad.jsonl');
+    writeFileSync(bad, '{"event":"open"}\nnot json\n');
+    for (const [args, pattern] of [
+      [
+        ['--replay', join(dir, 'missing.jsonl')],
+        /cannot read --replay file .*missing\.jsonl': no such file/,
+      ],
+      [['--replay', bad], /line 2 of .*bad\.jsonl' is not JSON/],
+      [['--record', join(dir, 'no', 'such', 'dir.jsonl'), '-x', 'x'], /cannot write --record file/],
+    ] as const) {
+      const r = await runCli(['ws://127.0.0.1:1/', ...args]);
+      expect(r.code, args.join(' ')).toBe(2);
+      expectCleanError(r.stderr, pattern);
+    }
   });
 });
 

@@ -128,6 +128,9 @@ describe('parseOptions', () => {
     [{ handshakeTimeout: 'x' }, '--handshake-timeout'],
     [{ pingTimeout: '1' }, '--ping-timeout needs --ping-interval'],
     [{ pingInterval: '0' }, '--ping-interval'],
+    [{ replay: 'f', execute: ['x'] }, '--replay and -x'],
+    [{ replaySpeed: '2' }, '--replay-speed needs --replay'],
+    [{ replay: 'f', replaySpeed: '-1' }, '--replay-speed'],
   ])('rejects %j', (flags, name) => {
     expect(usage(() => parseClient({ url: ':1', ...flags }, pipeEnv)).message).toContain(name);
   });

@@ -19,6 +19,7 @@ const base: OutputOptions = {
   binaryAs: 'raw',
   quiet: false,
   verbose: false,
+  record: undefined,
 };
 const render = (o: Partial<OutputOptions>, ev: WsxEvent, stdoutIsTTY = false) =>
   createRenderer(

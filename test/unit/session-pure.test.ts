@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { type Ending, exitCodeFor, WsxError } from '../../src/errors.js';
+import { parseRecording } from '../../src/recording.js';
 import {
   COMMANDS,
   completeCommand,
@@ -118,5 +119,29 @@ describe('REPL JSON continuation', () => {
     expect(jsonState('{oops}')).toBe('not-json');
     expect(jsonState('hello {')).toBe('not-json');
     expect(jsonState('{"a":1}}')).toBe('not-json');
+  });
+});
+
+describe('recordings (--replay)', () => {
+  it('keeps the outgoing messages, timed from the first, text and binary', () => {
+    const text = [
+      '{"time":"2026-01-01T00:00:01.000Z","event":"open","url":"ws://x/"}',
+      '{"time":"2026-01-01T00:00:01.500Z","event":"message","direction":"out","type":"text","data":"a"}',
+      '{"time":"2026-01-01T00:00:01.600Z","event":"message","direction":"in","type":"text","data":"b"}',
+      '',
+      '{"time":"2026-01-01T00:00:02.750Z","event":"message","direction":"out","type":"binary","base64":"AP8="}',
+    ].join('\n');
+    expect(parseRecording(text, 'f')).toEqual([
+      { at: 0, data: Buffer.from('a'), binary: false },
+      { at: 1250, data: Buffer.from([0, 255]), binary: true },
+    ]);
+  });
+  it('names the line that is wrong', () => {
+    expect(() => parseRecording('{}\n{oops', 'rec.jsonl')).toThrow(
+      /line 2 of 'rec.jsonl' is not JSON/,
+    );
+    expect(() => parseRecording('{"event":"message","direction":"out","data":"x"}', 'r')).toThrow(
+      /no valid time/,
+    );
   });
 });
