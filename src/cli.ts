@@ -57,6 +57,10 @@ export async function buildProgram(): Promise<Command> {
     .option('--count <n>', 'finish after n messages are received')
     .option('--expect <regex>', 'finish when a received text message matches')
     .option('--timeout <s>', 'deadline for the whole run')
+    .option(
+      '--reconnect [n]',
+      'after a failed connect or an abnormal ending, reconnect (at most n times)',
+    )
     .option('--ping-interval <s>', 'send a keepalive ping every s seconds')
     .option(
       '--ping-timeout <s>',

@@ -70,6 +70,8 @@ export interface SessionOptions {
   pingIntervalMs: number | undefined;
   /** --ping-timeout: a ping unanswered this long (ms) means the connection is dead. */
   pingTimeoutMs: number | undefined;
+  /** --reconnect [n]: reconnects allowed after a failed connect or an abnormal ending (Infinity = no limit). */
+  reconnect: number | undefined;
   /** --replay: send the outgoing messages of this recording; speed 0 = as fast as possible. */
   replay: { file: string; speed: number } | undefined;
   slash: boolean;
@@ -121,6 +123,8 @@ export interface RawFlags {
   record?: string;
   replay?: string;
   replaySpeed?: string;
+  /** --reconnect alone gives true; with a value, the string */
+  reconnect?: string | boolean;
   output?: string;
   json?: boolean;
   prettyJson?: boolean;
@@ -301,6 +305,7 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
         ? undefined
         : parsePositiveSeconds('--ping-interval', flags.pingInterval, 0),
     pingTimeoutMs: parsePingTimeout(flags),
+    reconnect: parseReconnect(flags.reconnect),
     replay:
       flags.replay === undefined
         ? undefined
@@ -308,6 +313,16 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
     slash: flags.slash !== false,
     history: flags.history !== false,
   };
+}
+
+function parseReconnect(raw: string | boolean | undefined): number | undefined {
+  if (raw === undefined || raw === false) return undefined;
+  if (raw === true) return Number.POSITIVE_INFINITY;
+  const n = Number(raw);
+  if (!/^\d+$/.test(raw.trim()) || !Number.isSafeInteger(n)) {
+    throw usageError(`--reconnect takes a number of attempts, not '${raw}'`);
+  }
+  return n;
 }
 
 function parseSpeed(raw: string | undefined): number {

@@ -1,7 +1,7 @@
 // Drives one client connection for a session (pipe, execute or REPL): wires Peer events to the
 // renderer, tracks --count/--expect/--timeout, and decides how the run ended.
 
-import { isNormalClose } from '../close-codes.js';
+import { isNormalClose, isRetryableClose } from '../close-codes.js';
 import { type Ending, WsxError } from '../errors.js';
 import type { WsxEvent } from '../events.js';
 import type { SessionOptions } from '../options.js';
@@ -87,15 +87,18 @@ export class Controller implements Driver {
   }
 
   get connected(): boolean {
-    return this.peer?.isOpen === true;
+    return this.peer?.isOpen === true || this.reconnecting;
   }
 
   get bufferedAmount(): number {
-    return this.peer?.bufferedAmount ?? 0;
+    return this.reconnecting ? this.pendingBytes : (this.peer?.bufferedAmount ?? 0);
   }
 
-  waitForDrain(below: number): Promise<void> {
-    return this.peer?.waitForDrain(below) ?? Promise.resolve();
+  async waitForDrain(below: number): Promise<void> {
+    if (this.reconnecting && this.pendingBytes > below) {
+      await new Promise<void>((resolve) => this.reopenWaiters.push(resolve));
+    }
+    await (this.peer?.waitForDrain(below) ?? Promise.resolve());
   }
 
   ping(data: Buffer): void {
@@ -143,6 +146,8 @@ export class Controller implements Driver {
         this.endAfterTimeoutBeforeOpen();
         return undefined;
       }
+      if (await this.backOff(`connecting failed: ${error.message}`)) return this.openPeer();
+      if (this.finished) return undefined;
       this.emitError(error);
       return this.finish({ kind: 'error', error });
     }
@@ -151,8 +156,55 @@ export class Controller implements Driver {
       peer.terminate();
       return undefined;
     }
+    const again = this.reconnects > 0;
     this.attach(peer);
+    if (again) this.onReopened?.();
     return peer;
+  }
+
+  /** --reconnect: reconnects made so far. */
+  private reconnects = 0;
+  /** True while waiting to reconnect: the session keeps its input (sends are queued). */
+  reconnecting = false;
+  private pending: Array<{ data: Buffer | string; binary: boolean }> = [];
+  private pendingBytes = 0;
+  private reopenWaiters: Array<() => void> = [];
+  private sleepers: Array<() => void> = [];
+  /** Called after a --reconnect succeeds (the session re-sends its -x messages). */
+  onReopened: (() => void) | undefined;
+
+  /**
+   * --reconnect: if the budget allows, say why, wait (0.5 s doubling to 30 s, ±20% jitter) and
+   * return true; the caller then connects again.
+   */
+  private async backOff(why: string): Promise<boolean> {
+    const budget = this.deps.session.reconnect;
+    if (budget === undefined || this.reconnects >= budget || this.finished || this.signal)
+      return false;
+    this.reconnects++;
+    const base = Math.min(30_000, 500 * 2 ** (this.reconnects - 1));
+    const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const of = Number.isFinite(budget) ? ` of ${budget}` : '';
+    this.reconnecting = true;
+    this.note(
+      'warn',
+      `${why}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${this.reconnects}${of})`,
+    );
+    // finish() wakes sleepers too, so a run that ends meanwhile (Ctrl-C) never leaves this hanging.
+    await new Promise<void>((resolve) => {
+      this.later(delay, resolve);
+      this.sleepers.push(resolve);
+    });
+    return !this.finished;
+  }
+
+  private flushPending(): void {
+    this.reconnecting = false;
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const p of pending) this.send(p.data, p.binary);
+    for (const w of this.reopenWaiters.splice(0)) w();
   }
 
   private attach(peer: Peer): void {
@@ -179,6 +231,7 @@ export class Controller implements Driver {
     peer.on('close', (info) => this.onClose(peer, info));
     peer.start();
     this.keepAlive(peer);
+    if (this.reconnecting) this.flushPending();
   }
 
   /** --ping-interval / --ping-timeout: ping regularly; a ping unanswered in time means a dead link. */
@@ -234,6 +287,18 @@ export class Controller implements Driver {
     });
     // A connection replaced by /reconnect ends quietly.
     if (peer !== this.peer) return;
+    if (this.ourClose === undefined && !this.error && isRetryableClose(info.code)) {
+      void this.backOff(`the connection ended (${info.code})`).then(async (retry) => {
+        if (retry) {
+          this.clearWaitTimer();
+          if (await this.openPeer()) return;
+          if (this.finished) return;
+        }
+        this.onClosed?.();
+        this.finish(this.endingFor(info));
+      });
+      return;
+    }
     this.onClosed?.();
     this.finish(this.endingFor(info));
   }
@@ -264,6 +329,11 @@ export class Controller implements Driver {
 
   /** Send a message the session read (stdin line, -x, REPL line). */
   send(data: Buffer | string, binary: boolean, typed = false): void {
+    if (this.reconnecting) {
+      this.pending.push({ data, binary });
+      this.pendingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+      return;
+    }
     if (this.peer)
       sendShown(this.peer, data, binary, {
         typed,
@@ -282,7 +352,17 @@ export class Controller implements Driver {
     const { waitMs } = this.deps.session;
     if (waitMs < 0) return;
     if (waitMs === 0) this.close('done');
-    else this.later(waitMs, () => this.close('done'));
+    else this.waitTimer = this.later(waitMs, () => this.close('done'));
+  }
+
+  private waitTimer: NodeJS.Timeout | undefined;
+
+  /** A reconnect starts the --wait period again (the session calls inputDone after re-sending). */
+  private clearWaitTimer(): void {
+    if (this.waitTimer === undefined) return;
+    clearTimeout(this.waitTimer);
+    this.timers.delete(this.waitTimer);
+    this.waitTimer = undefined;
   }
 
   /** REPL /reconnect: close this connection (1000) and open a new one with the same options. */
@@ -379,12 +459,13 @@ export class Controller implements Driver {
     this.deps.emit({ time: this.now(), event: 'note', level, text });
   }
 
-  private later(ms: number, fn: () => void): void {
+  private later(ms: number, fn: () => void): NodeJS.Timeout {
     const t = setTimeout(() => {
       this.timers.delete(t);
       fn();
     }, ms);
     this.timers.add(t);
+    return t;
   }
 
   private finish(ending: Ending): undefined {
@@ -392,6 +473,7 @@ export class Controller implements Driver {
     this.finished = true;
     for (const t of this.timers) clearTimeout(t);
     this.timers.clear();
+    for (const w of [...this.reopenWaiters.splice(0), ...this.sleepers.splice(0)]) w();
     if (ending.kind === 'unmet') {
       this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));
     }

@@ -35,6 +35,8 @@ export interface Driver {
   status(now: number): string;
   /** /headers text (client mode). */
   headers(): string;
+  /** Client mode, --reconnect: called after an automatic reconnect succeeds. */
+  onReopened?: (() => void) | undefined;
   /** Client mode: /reconnect. */
   reconnect?(): Promise<void>;
   /** Listen mode: /clients, /to, /kick. */

@@ -46,13 +46,18 @@ export async function runPipe(
   }
 
   if (session.mode === 'execute' || !input.stdin) {
-    for (const msg of session.execute) {
-      if (gone()) break;
-      ctl.send(Buffer.from(msg, 'utf8'), session.binary);
-      if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
-    }
-    await ctl.waitForDrain(0);
-    ctl.inputDone();
+    const sendAll = async () => {
+      for (const msg of session.execute) {
+        if (gone()) break;
+        ctl.send(Buffer.from(msg, 'utf8'), session.binary);
+        if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
+      }
+      await ctl.waitForDrain(0);
+      ctl.inputDone();
+    };
+    // --reconnect: the -x messages go again on every new connection (SPEC §6).
+    if (ctl.kind === 'client') ctl.onReopened = () => void sendAll();
+    await sendAll();
     return ctl.ended;
   }
 

@@ -549,6 +549,50 @@ describe('--record, --replay', () => {
   });
 });
 
+describe('--reconnect', () => {
+  it('after an abnormal ending it reconnects with back-off and sends the -x messages again', async () => {
+    let n = 0;
+    const got: string[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        const me = ++n;
+        ws.on('message', (d) => {
+          got.push(`${me}:${d}`);
+          // First connection: restart (1012); second: drop without a close frame; third: normal close.
+          if (me === 1) ws.close(1012, 'restarting');
+          else if (me === 2) ws.terminate();
+          else ws.close(1000);
+        });
+      }),
+    );
+    const t0 = Date.now();
+    const r = await runCli([s.url, '-x', 'hi', '--reconnect', '3', '-w', '-1']);
+    expect(r.code).toBe(0);
+    expect(got).toEqual(['1:hi', '2:hi', '3:hi']);
+    expect(r.stderr).toMatch(
+      /warning: the connection ended \(1012\); reconnecting in [\d.]+ s \(attempt 1 of 3\)/,
+    );
+    expect(r.stderr).toMatch(
+      /warning: the connection ended \(1006\); reconnecting in [\d.]+ s \(attempt 2 of 3\)/,
+    );
+    // 0.5 s then 1 s, each at least 80% of that.
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1200);
+  });
+
+  it('failed connects are retried at most n times, then exit 1; other closes end the run', async () => {
+    const t0 = Date.now();
+    const refused = await runCli(['ws://127.0.0.1:1/', '-x', 'x', '--reconnect', '2']);
+    expect(refused.code).toBe(1);
+    expect(refused.stderr.match(/reconnecting in/g)).toHaveLength(2);
+    expect(refused.stderr).toMatch(/^error: connection refused/m);
+    expect(Date.now() - t0).toBeGreaterThanOrEqual(1200);
+    const s = await track(echoServer());
+    const r = await runCli([s.url, '-x', 'bye', '--reconnect']);
+    expect(r.code).toBe(3);
+    expect(r.stderr).not.toContain('reconnecting');
+  });
+});
+
 describe('--ping-interval, --ping-timeout', () => {
   it('sends keepalive pings and shows the pongs with their RTT', async () => {
     const s = await track(wsServer());
