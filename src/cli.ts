@@ -238,12 +238,17 @@ export function start(): void {
     if (io.stdinIsTTY) io.stdin().setRawMode?.(false);
   };
   main(process.argv.slice(2), io).then(
-    (code) => {
+    async (code) => {
       process.exitCode = code;
-      // Nothing should keep the process alive now; if something does (a stray handle), do not hang.
       if (io.stdinIsTTY) restoreTerminal();
       io.releaseStdin?.();
-      setTimeout(() => process.exit(code), 3000).unref();
+      // Everything is written once both streams have taken an empty write. After that nothing
+      // should keep the process alive; if something does (a socket a proxy library never closes,
+      // say), exiting cannot lose output, so do not make the user wait for it.
+      await Promise.all(
+        [io.stdout, io.stderr].map((s) => new Promise((resolve) => s.write('', resolve))),
+      );
+      setTimeout(() => process.exit(code), 500).unref();
     },
     (err: unknown) => {
       restoreTerminal();

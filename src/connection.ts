@@ -61,9 +61,33 @@ function describeTls(socket: TLSSocket): string[] {
   return lines;
 }
 
-/** Describe a socket-level or ws-level failure to connect. */
-export function describeConnectError(err: Error & { code?: string }, url: URL): WsxError {
+/** Describe a socket-level or ws-level failure to connect (`proxy`: the proxy URL in use). */
+export function describeConnectError(
+  err: Error & { code?: string; address?: string; port?: number },
+  url: URL,
+  proxy?: string,
+): WsxError {
   const code = err.code;
+  if (proxy !== undefined) {
+    // Say so when it is the proxy, not the server, that cannot be reached.
+    const p = new URL(proxy);
+    const failedAt = err.address !== undefined ? `${err.address}:${err.port}` : undefined;
+    // socks' errors carry the proxy they were for (class names do not survive minification).
+    const fromSocks = (err as { options?: { proxy?: unknown } }).options?.proxy !== undefined;
+    if (failedAt === `${p.hostname}:${p.port}` || fromSocks) {
+      return new WsxError(
+        'connect',
+        `cannot use the proxy ${maskUrl(proxy)}: ${sanitizeLine(err.message)}`,
+        {
+          code: code ?? 'PROXY',
+          hint:
+            code === 'ECONNREFUSED'
+              ? 'is the proxy running? (--no-proxy ignores HTTP(S)_PROXY/ALL_PROXY)'
+              : undefined,
+        },
+      );
+    }
+  }
   const where = url.protocol.endsWith('+unix:') ? url.pathname.split(':')[0] : url.host;
   switch (code) {
     case 'ECONNREFUSED':
@@ -190,17 +214,27 @@ function readPreview(res: IncomingMessage, max: number, deadline: Promise<void>)
   });
 }
 
-async function proxyAgent(proxyUrl: string, c: PreparedConnect): Promise<Agent> {
+/**
+ * `abandon` aborts the socket to the proxy when the attempt fails: the agents pass their options
+ * on to net.connect, and a socket given an AbortSignal is destroyed when it fires. Without it a
+ * proxy that never answers CONNECT would keep the process alive after the handshake deadline.
+ */
+async function proxyAgent(
+  proxyUrl: string,
+  c: PreparedConnect,
+  abandon: AbortSignal,
+): Promise<Agent> {
   if (proxyUrl.startsWith('socks')) {
     const { SocksProxyAgent } = await import('socks-proxy-agent');
-    return new SocksProxyAgent(proxyUrl) as unknown as Agent;
+    return new SocksProxyAgent(proxyUrl, { signal: abandon } as object) as unknown as Agent;
   }
   // HTTP(S) proxies are always used through CONNECT, for ws:// as for wss://.
   const { HttpsProxyAgent } = await import('https-proxy-agent');
   return new HttpsProxyAgent(proxyUrl, {
     rejectUnauthorized: c.tlsMaterial.rejectUnauthorized,
     ca: c.tlsMaterial.ca,
-  }) as unknown as Agent;
+    signal: abandon,
+  } as object) as unknown as Agent;
 }
 
 const ms = (from: number, to: number | undefined) =>
@@ -211,7 +245,8 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
   const { default: WebSocket } = await import('ws');
   const url = new URL(c.url);
   const verbose = hooks.verbose;
-  const agent = c.proxyUrl ? await proxyAgent(c.proxyUrl, c) : undefined;
+  const abandon = new AbortController();
+  const agent = c.proxyUrl ? await proxyAgent(c.proxyUrl, c, abandon.signal) : undefined;
   if (verbose && c.proxyUrl) verbose(`using proxy ${sanitizeLine(maskUrl(c.proxyUrl))}`);
 
   const headers: Record<string, string | string[]> = {};
@@ -399,13 +434,14 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
     });
 
     ws.on('error', (err: Error & { code?: string }) => {
-      fail(describeConnectError(err, url));
+      fail(describeConnectError(err, url, c.proxyUrl));
     });
 
     ws.once('close', () => {
       if (settled) return;
       settled = true;
       cleanup();
+      abandon.abort();
       reject(
         failure ??
           new WsxError('connect', 'the connection closed during the handshake', {

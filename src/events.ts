@@ -52,5 +52,3 @@ export type WsxEvent =
     })
   /** Human notes: warnings and status lines (not part of the json schema unless stated). */
   | (EventBase & { event: 'note'; level: 'info' | 'warn'; text: string });
-
-export type EventOf<K extends WsxEvent['event']> = Extract<WsxEvent, { event: K }>;

@@ -2,10 +2,6 @@
 
 const SECRET_HEADERS = new Set(['authorization', 'proxy-authorization', 'cookie', 'set-cookie']);
 
-export function isSecretHeader(name: string): boolean {
-  return SECRET_HEADERS.has(name.toLowerCase());
-}
-
 /** `Basic dXNlcjpwYXNz` → `Basic ****`; cookies keep their names, not their values. */
 export function maskHeaderValue(name: string, value: string): string {
   const lower = name.toLowerCase();

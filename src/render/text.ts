@@ -36,10 +36,6 @@ export function clock(ms: number): string {
   return `${p(d.getHours())}:${p(d.getMinutes())}:${p(d.getSeconds())}.${p(d.getMilliseconds(), 3)}`;
 }
 
-export function formatBytes(n: number): string {
-  return `${n} B`;
-}
-
 /** `code Name "reason"`, the name and reason only when there is one. Reason escaped. */
 export function describeClose(code: number, reason: string, paint: Palette = PLAIN): string {
   const name = closeCodeName(code);

@@ -8,7 +8,7 @@ import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { type Certs, makeCerts } from '../fixtures/certs.js';
 import { danted, has, microsocks, tinyproxy } from '../fixtures/proxies.js';
-import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
+import { echoServer, type TestServer, tcpServer, wsServer } from '../fixtures/servers.js';
 import { runCli } from '../helpers/cli.js';
 
 const cleanup: Array<{ close(): Promise<void> }> = [];
@@ -344,6 +344,49 @@ describe.runIf(has('tinyproxy'))('HTTP proxy (tinyproxy)', () => {
     const denied = await runCli([s.url, '--proxy', p.url(), '-x', 'hi']);
     expect(denied.code).toBe(1);
     expectOneError(denied.stderr, /407/);
+  });
+
+  it('the handshake deadline includes a proxy that never answers, and wsx exits promptly', async () => {
+    const silent = await track(tcpServer(() => {}));
+    for (const scheme of ['http', 'socks5']) {
+      const t0 = Date.now();
+      const r = await runCli([
+        'ws://127.0.0.1:9/',
+        '--proxy',
+        `${scheme}://127.0.0.1:${silent.port}`,
+        '--handshake-timeout',
+        '0.7',
+        '-x',
+        'x',
+      ]);
+      expect(r.code, scheme).toBe(1);
+      expectOneError(r.stderr, /did not complete within 0\.7 s/);
+      // 0.7 s deadline + start-up; not held open by the abandoned proxy socket.
+      expect(Date.now() - t0, scheme).toBeLessThan(2500);
+    }
+  });
+
+  it('a proxy that cannot be reached is named as the proxy, credentials masked', async () => {
+    const gone = await track(tcpServer(() => {}));
+    await gone.close();
+    for (const scheme of ['http', 'socks5']) {
+      const r = await runCli([
+        'ws://127.0.0.1:9/',
+        '--proxy',
+        `${scheme}://u:hidden@127.0.0.1:${gone.port}`,
+        '-x',
+        'x',
+      ]);
+      expect(r.code, scheme).toBe(1);
+      expectOneError(
+        r.stderr,
+        new RegExp(
+          `^error: cannot use the proxy ${scheme}://u:\\*\\*\\*\\*@127\\.0\\.0\\.1:${gone.port}/?: .*ECONNREFUSED`,
+          'm',
+        ),
+      );
+      expect(r.stderr).not.toContain('hidden');
+    }
   });
 
   it('a proxy that refuses the CONNECT is reported', async () => {
