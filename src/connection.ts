@@ -287,6 +287,8 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       followRedirects: c.followRedirects,
       maxRedirects: c.maxRedirects,
       closeTimeout: 5000,
+      // SPEC §10: a name with several addresses (localhost: ::1 and 127.0.0.1) tries each one.
+      autoSelectFamily: true,
       agent,
       ca: c.tlsMaterial.ca,
       cert: c.tlsMaterial.cert,

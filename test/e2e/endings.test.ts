@@ -209,6 +209,18 @@ describe('endings and exit codes', () => {
     expectCleanError(r.stderr, /could not resolve host 'nowhere\.wsx-test'/);
   });
 
+  it('a name that resolves to several addresses: every one is tried (::1 refused, then 127.0.0.1)', async () => {
+    const preload = fileURLToPath(new URL('../fixtures/fake-dns.cjs', import.meta.url));
+    const s = await track(wsServer((ws) => ws.send('reached over IPv4')));
+    const r = await runCli([`ws://api.dual.wsx-test:${s.port}/`, '-w', '0.3'], {
+      input: '',
+      env: { NODE_OPTIONS: `--require ${preload}` },
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('reached over IPv4\n');
+  });
+
   it('a non-101 answer shows the status, WWW-Authenticate and the body, escaped', async () => {
     const s = await track(
       httpServer((_req, res) => {
