@@ -28,34 +28,27 @@ export async function runPipe(
   // A client session stops feeding input when its one connection ends; a server keeps going.
   const gone = () => ctl.isFinished || (ctl.kind === 'client' && !ctl.connected);
 
-  if (input.replay) {
-    const speed = session.replay?.speed ?? 1;
-    const start = performance.now();
-    for (const msg of input.replay) {
-      if (speed > 0) {
-        const wait = start + msg.at / speed - performance.now();
-        if (wait > 0) await new Promise((r) => setTimeout(r, wait));
-      }
-      if (gone()) break;
-      ctl.send(msg.data, msg.binary);
-      if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
-    }
-    await ctl.waitForDrain(0);
-    ctl.inputDone();
-    return ctl.ended;
-  }
-
-  if (session.mode === 'execute' || !input.stdin) {
+  if (input.replay || session.mode === 'execute' || !input.stdin) {
+    // -x messages are a recording whose messages all start at once.
+    const messages =
+      input.replay ??
+      session.execute.map((m) => ({ at: 0, data: Buffer.from(m, 'utf8'), binary: session.binary }));
+    const speed = input.replay ? (session.replay?.speed ?? 1) : 0;
     const sendAll = async () => {
-      for (const msg of session.execute) {
+      const start = performance.now();
+      for (const msg of messages) {
+        if (speed > 0) {
+          const wait = start + msg.at / speed - performance.now();
+          if (wait > 0) await new Promise((r) => setTimeout(r, wait));
+        }
         if (gone()) break;
-        ctl.send(Buffer.from(msg, 'utf8'), session.binary);
+        ctl.send(msg.data, msg.binary);
         if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
       }
       await ctl.waitForDrain(0);
       ctl.inputDone();
     };
-    // --reconnect: the -x messages go again on every new connection (SPEC §6).
+    // --reconnect: the messages go again on every new connection (SPEC §6).
     if (ctl.kind === 'client') ctl.onReopened = () => void sendAll();
     await sendAll();
     return ctl.ended;
