@@ -2,13 +2,19 @@
 // proxies from Debian packages (tinyproxy, microsocks, danted), all on 127.0.0.1.
 
 import { createServer as createHttpServer, type IncomingMessage } from 'node:http';
-import { createServer as createHttpsServer, type ServerOptions as HttpsOptions } from 'node:https';
+import type { ServerOptions as HttpsOptions } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
 import { type Certs, makeCerts } from '../fixtures/certs.js';
 import { danted, has, microsocks, tinyproxy } from '../fixtures/proxies.js';
-import { echoServer, type TestServer, tcpServer, wsServer } from '../fixtures/servers.js';
+import {
+  echoServer,
+  type TestServer,
+  tcpServer,
+  tlsWsServer,
+  wsServer,
+} from '../fixtures/servers.js';
 import { runCli } from '../helpers/cli.js';
 
 const cleanup: Array<{ close(): Promise<void> }> = [];
@@ -21,33 +27,9 @@ afterEach(async () => {
   await Promise.all(cleanup.splice(0).map((s) => s.close()));
 });
 
-/** An echo server over TLS; `requests` records each upgrade request. */
-async function tlsEcho(
-  options: HttpsOptions,
-): Promise<TestServer & { requests: IncomingMessage[] }> {
-  const server = createHttpsServer(options);
-  const wss = new WebSocketServer({ server });
-  const requests: IncomingMessage[] = [];
-  wss.on('connection', (ws, req) => {
-    requests.push(req);
-    ws.on('error', () => {});
-    ws.on('message', (d, b) => ws.send(d as Buffer, { binary: b }));
-  });
-  server.on('tlsClientError', () => {});
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    requests,
-    url: `wss://localhost:${port}/`,
-    close: () =>
-      new Promise((resolve) => {
-        for (const c of wss.clients) c.terminate();
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
+/** An echo server over TLS. */
+const tlsEcho = (options: HttpsOptions) =>
+  tlsWsServer(options, (ws) => ws.on('message', (d, b) => ws.send(d as Buffer, { binary: b })));
 
 function expectOneError(stderr: string, pattern: RegExp) {
   expect(stderr.match(/^error: /gm)?.length).toBe(1);

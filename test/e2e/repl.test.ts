@@ -2,14 +2,11 @@
 // history, leaving, and terminal safety.
 
 import { readFileSync, statSync } from 'node:fs';
-import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { WebSocketServer } from 'ws';
 import { makeCerts } from '../fixtures/certs.js';
 import { has } from '../fixtures/proxies.js';
-import { echoServer, type TestServer, wsServer } from '../fixtures/servers.js';
+import { echoServer, type TestServer, tlsWsServer, wsServer } from '../fixtures/servers.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';
 
 const terms: Terminal[] = [];
@@ -232,26 +229,19 @@ describe.runIf(hasTmux())('REPL in a terminal', () => {
     'asks for the --passphrase of an encrypted client key without echo',
     async () => {
       const certs = makeCerts();
-      const https = createHttpsServer({
-        cert: certs.server.certPem,
-        key: certs.server.keyPem,
-        ca: certs.caPem,
-        requestCert: true,
-        rejectUnauthorized: true,
-      });
-      const wss = new WebSocketServer({ server: https });
-      wss.on('connection', (ws) => ws.send('client certificate accepted'));
-      await new Promise<void>((resolve) => https.listen(0, '127.0.0.1', resolve));
-      servers.push({
-        url: '',
-        port: 0,
-        close: () =>
-          new Promise<void>((resolve) => {
-            for (const c of wss.clients) c.terminate();
-            https.close(() => resolve());
-          }),
-      });
-      const url = `wss://localhost:${(https.address() as AddressInfo).port}/`;
+      const s = await track(
+        tlsWsServer(
+          {
+            cert: certs.server.certPem,
+            key: certs.server.keyPem,
+            ca: certs.caPem,
+            requestCert: true,
+            rejectUnauthorized: true,
+          },
+          (ws) => ws.send('client certificate accepted'),
+        ),
+      );
+      const url = s.url;
       const enc = certs.clientEncrypted;
       const t = term([
         url,
