@@ -15,6 +15,7 @@ import {
   wsServer,
 } from '../fixtures/servers.js';
 import { BIN, runCli } from '../helpers/cli.js';
+import { pick, randomBytes, rng } from '../helpers/random.js';
 import { tracker } from '../helpers/spawn.js';
 
 // Servers made by a test are closed after it (closing one twice is harmless).
@@ -348,6 +349,49 @@ describe('endings and exit codes', () => {
       expect(r.code, args.join(' ')).toBe(2);
       expectCleanError(r.stderr, /./);
     }
+  });
+});
+
+describe('nothing received can crash wsx (seeded fuzz)', () => {
+  it('random frames after the handshake: always a §7 exit code, never an internal error or a raw escape', async () => {
+    const seed = 6455;
+    const r = rng(seed);
+    const frames = (): Buffer => {
+      const out: Buffer[] = [];
+      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++) {
+        const payload =
+          r() < 0.5
+            ? randomBytes(r, 200)
+            : Buffer.from(`{"k":"\x1b]0;x\x07${'\u202e'}","n":[1,2]}`);
+        const f = frame(pick(r, [0, 1, 2, 8, 9, 10, 3, 11, 15]), payload, r() < 0.8);
+        if (r() < 0.2) f[0] = (f[0] ?? 0) | 0x70; // RSV bits
+        if (r() < 0.1) f[1] = (f[1] ?? 0) | 0x80; // masked (servers must not mask)
+        out.push(r() < 0.1 ? f.subarray(0, Math.floor(f.length / 2)) : f);
+      }
+      return Buffer.concat(out);
+    };
+    const cases = Array.from({ length: 24 }, () => frames());
+    const seen = new Set<number | null>();
+    for (let batch = 0; batch < cases.length; batch += 6) {
+      await Promise.all(
+        cases.slice(batch, batch + 6).map(async (bytes, k) => {
+          const s = await track(
+            tcpServer((socket, req) => {
+              socket.write(acceptResponse(req));
+              socket.end(bytes);
+            }),
+          );
+          const res = await runCli([s.url, '--output', 'pretty', '-w', '0.3'], { input: '' });
+          const which = `seed ${seed}, case ${batch + k}: ${bytes.toString('hex').slice(0, 80)}`;
+          seen.add(res.code);
+          expect([0, 1, 3], which).toContain(res.code);
+          expect(res.stderr, which).not.toMatch(/internal error|\n\s+at /);
+          expect(res.out, which).not.toMatch(/[\x1b\x07\x9b\u202e]/);
+        }),
+      );
+    }
+    // The cases reach different endings (clean, protocol error, server close), not one early exit.
+    expect(seen.size).toBeGreaterThanOrEqual(2);
   });
 });
 

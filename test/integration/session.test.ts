@@ -10,6 +10,7 @@ import { Controller } from '../../src/session/controller.js';
 import { echoServer, wsServer } from '../fixtures/servers.js';
 import { memoryIo } from '../helpers/memory-io.js';
 import { parseClient } from '../helpers/options.js';
+import { pick, rng } from '../helpers/random.js';
 import { tracker } from '../helpers/spawn.js';
 
 // Servers made by a test are closed after it (closing one twice is harmless).
@@ -154,6 +155,62 @@ describe('REPL over injected streams', () => {
     expect(await done).toBe(0);
     expect(closes).toEqual([1000]);
     expect(io.out()).toContain('< server says hi');
-    expect(io.out()).toContain('Disconnected: 1000 Normal Closure');
+    expect(io.out().replace(/\x1b\[[0-9;]*m/g, '')).toContain('Disconnected: 1000 Normal Closure');
+  });
+});
+
+describe('nothing a user types can crash the REPL (seeded fuzz)', () => {
+  it('400 random lines of commands, arguments and control bytes; the session goes on and /quit exits 0', async () => {
+    const seed = 20261125;
+    const r = rng(seed);
+    const s = await track(wsServer((ws) => ws.on('message', (d) => ws.send(d as Buffer))));
+    const io = memoryIo({ tty: true, env: { NO_COLOR: '1' } });
+    const options = parseClient(
+      { url: s.url, history: false },
+      { stdinIsTTY: true, stdoutIsTTY: true, stderrIsTTY: true, env: {} },
+    );
+    const done = run(options, io, noSignals);
+    for (let i = 0; i < 50 && !io.out().includes('Connected'); i++)
+      await new Promise((res) => setTimeout(res, 20));
+    const commands = [
+      '/ping',
+      '/pong',
+      '/close',
+      '/binary',
+      '/base64',
+      '/file',
+      '/status',
+      '/headers',
+      '/help',
+      '/nope',
+      '//',
+      '/',
+      '{',
+      '[',
+      '',
+    ];
+    const junk = () =>
+      Array.from({ length: Math.floor(r() * 40) }, () => {
+        const c = Math.floor(r() * 0x3000);
+        // Keep out the keys that would legitimately end or clear the session (Ctrl-C, Ctrl-D, Enter).
+        return c === 3 || c === 4 || c === 13 || c === 10 || (c >= 0xd800 && c <= 0xdfff)
+          ? 'x'
+          : String.fromCharCode(c);
+      }).join('');
+    for (let i = 0; i < 400; i++) {
+      let line = `${pick(r, commands)} ${junk()}`;
+      // /close with a valid code would end the session on purpose; keep those invalid.
+      if (line.startsWith('/close') && /^\/close\s+\d/.test(line))
+        line = `/close x${line.slice(6)}`;
+      io.input.write(`${line}\r`);
+      if (i % 50 === 0) await new Promise((res) => setTimeout(res, 10));
+    }
+    // Close any half-finished JSON continuation, then leave.
+    io.input.write('\x03');
+    await new Promise((res) => setTimeout(res, 100));
+    io.input.write('/quit\r');
+    expect(await done, `seed ${seed}`).toBe(0);
+    expect(io.err()).not.toMatch(/internal error|\n\s+at /);
+    expect(io.out().replace(/\x1b\[[0-9;]*m/g, '')).toContain('Disconnected: 1000 Normal Closure');
   });
 });
