@@ -356,17 +356,30 @@ describe('nothing received can crash wsx (seeded fuzz)', () => {
   it('random frames after the handshake: always a §7 exit code, never an internal error or a raw escape', async () => {
     const seed = 6455;
     const r = rng(seed);
+    const closeFrame = (code: number) => {
+      const body = Buffer.alloc(2);
+      body.writeUInt16BE(code);
+      return frame(8, Buffer.concat([body, Buffer.from('bye \x1b[2J')]));
+    };
+    /** Valid traffic (text with escapes, binary, pings), then one of: a clean close, an error
+     * close, random junk, or nothing (a drop). */
     const frames = (): Buffer => {
       const out: Buffer[] = [];
-      for (let i = 0, n = 1 + Math.floor(r() * 4); i < n; i++) {
-        const payload =
-          r() < 0.5
-            ? randomBytes(r, 200)
-            : Buffer.from(`{"k":"\x1b]0;x\x07${'\u202e'}","n":[1,2]}`);
-        const f = frame(pick(r, [0, 1, 2, 8, 9, 10, 3, 11, 15]), payload, r() < 0.8);
-        if (r() < 0.2) f[0] = (f[0] ?? 0) | 0x70; // RSV bits
-        if (r() < 0.1) f[1] = (f[1] ?? 0) | 0x80; // masked (servers must not mask)
-        out.push(r() < 0.1 ? f.subarray(0, Math.floor(f.length / 2)) : f);
+      for (let i = 0, n = Math.floor(r() * 4); i < n; i++) {
+        const kind = pick(r, ['text', 'binary', 'ping'] as const);
+        if (kind === 'text')
+          out.push(frame(1, Buffer.from(`{"k":"\x1b]0;x\x07\u202e","n":[${i}]}`)));
+        else if (kind === 'binary') out.push(frame(2, randomBytes(r, 300)));
+        else out.push(frame(9, randomBytes(r, 100)));
+      }
+      const ending = pick(r, ['clean', 'error', 'junk', 'drop'] as const);
+      if (ending === 'clean') out.push(closeFrame(1000));
+      else if (ending === 'error') out.push(closeFrame(4000 + Math.floor(r() * 999)));
+      else if (ending === 'junk') {
+        const f = frame(pick(r, [0, 1, 2, 3, 8, 9, 11, 15]), randomBytes(r, 200), r() < 0.8);
+        if (r() < 0.3) f[0] = (f[0] ?? 0) | 0x70; // RSV bits
+        if (r() < 0.2) f[1] = (f[1] ?? 0) | 0x80; // masked (servers must not mask)
+        out.push(r() < 0.2 ? f.subarray(0, Math.floor(f.length / 2)) : f);
       }
       return Buffer.concat(out);
     };
@@ -390,8 +403,8 @@ describe('nothing received can crash wsx (seeded fuzz)', () => {
         }),
       );
     }
-    // The cases reach different endings (clean, protocol error, server close), not one early exit.
-    expect(seen.size).toBeGreaterThanOrEqual(2);
+    // The cases reach every kind of ending (clean 0, error/drop 1, server close 3), not one early exit.
+    expect([...seen].sort()).toEqual([0, 1, 3]);
   });
 });
 
