@@ -291,6 +291,16 @@ describe('redirects', () => {
     expect(capped.code).toBe(1);
   });
 
+  it('the handshake deadline spans the redirect hops (a redirect to a silent server times out)', async () => {
+    const silent = await track(tcpServer(() => {}));
+    const s = await track(redirector(`ws://127.0.0.1:${silent.port}/`));
+    const t0 = Date.now();
+    const r = await runCli([`${s.url}/away`, '-L', '--handshake-timeout', '0.8', '-x', 'x']);
+    expect(r.code).toBe(1);
+    expectOneError(r.stderr, /did not complete within 0\.8 s/);
+    expect(Date.now() - t0).toBeLessThan(3000);
+  });
+
   it('credentials are not forwarded to another host', async () => {
     const target = await track(wsServer((ws) => ws.send('landed')));
     const conn = target.nextConnection();
