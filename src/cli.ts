@@ -246,7 +246,9 @@ export function start(): void {
       // should keep the process alive; if something does (a socket a proxy library never closes,
       // say), exiting cannot lose output, so do not make the user wait for it.
       await Promise.all(
-        [io.stdout, io.stderr].map((s) => new Promise((resolve) => s.write('', resolve))),
+        [io.stdout, io.stderr]
+          .filter((s) => !s.destroyed && !s.errored)
+          .map((s) => new Promise((resolve) => s.write('', resolve))),
       );
       setTimeout(() => process.exit(code), 500).unref();
     },

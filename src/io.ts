@@ -25,11 +25,24 @@ export interface Io {
   env: Readonly<Record<string, string | undefined>>;
   /** Stop reading stdin if it was ever opened, so it does not keep the process alive. */
   releaseStdin?(): void;
+  /** Register what to do when stdout's reader goes away (EPIPE: `wsx … | head -1`). */
+  onStdoutClosed?(handler: () => void): void;
 }
 
 export function processIo(): Io {
   let stdinUsed = false;
+  const closedHandlers: Array<() => void> = [];
+  // A reader that stops reading (`| head -1`) is not a crash: tell the run, and write nothing more.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE' || err.code === 'ERR_STREAM_DESTROYED') {
+      for (const h of closedHandlers.splice(0)) h();
+    }
+  });
+  process.stderr.on('error', () => {});
   return {
+    onStdoutClosed: (handler) => {
+      closedHandlers.push(handler);
+    },
     stdin: () => {
       stdinUsed = true;
       return process.stdin;
@@ -71,7 +84,8 @@ export class BatchedWriter {
   private readonly onPressure: ((blocked: boolean) => void) | undefined;
 
   write(chunk: string | Buffer): void {
-    if (chunk.length === 0) return;
+    // Nobody reads a destroyed stream (its reader went away): drop, do not buffer.
+    if (chunk.length === 0 || this.stream.destroyed) return;
     this.chunks.push(chunk);
     this.size += chunk.length;
     if (this.size >= this.limit) this.flush();
@@ -114,6 +128,8 @@ export class BatchedWriter {
   /** Flush, and resolve once the stream has taken everything (bounded by `ms`). */
   async end(ms = 5000): Promise<void> {
     this.flush();
+    // A stream whose reader went away takes nothing more; do not wait for it.
+    if (this.stream.destroyed || this.stream.errored) return;
     await new Promise<void>((resolve) => {
       const timer = setTimeout(resolve, ms);
       const done = () => {

@@ -161,6 +161,12 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
   }
   out.driver = driver;
   const unsubscribe = ctx.onSignal((signal) => driver.interrupt(signal));
+  // The reader of stdout is done (`wsx … | head -1`): so is the run, normally. Output is
+  // dropped from now on, so receiving resumes: the close handshake needs the server's reply.
+  io.onStdoutClosed?.(() => {
+    driver.setReceiving(true);
+    driver.quit();
+  });
   let ending: Ending;
   try {
     ending = await drive(driver, options.session, io, out, replay);

@@ -337,6 +337,41 @@ describe('endings and exit codes', () => {
     }
   });
 
+  it('a reader that goes away (`| head -1`) ends the run quietly: close 1000, exit 0, no stack trace', async () => {
+    const closes: number[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        ws.on('close', (c) => closes.push(c));
+        const t = setInterval(
+          () => (ws.readyState === 1 ? ws.send('x'.repeat(1000)) : clearInterval(t)),
+          2,
+        );
+      }),
+    );
+    const t0 = Date.now();
+    const child = spawn(process.execPath, [BIN, s.url, '-w', '-1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    // Like `head -1`: read once, then close the read end of the pipe.
+    child.stdout.once('data', () => child.stdout.destroy());
+    const code = await new Promise<number | null>((resolve) => {
+      const kill = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('close', (c) => {
+        clearTimeout(kill);
+        resolve(c);
+      });
+    });
+    expect(err).toBe('');
+    expect(code).toBe(0);
+    expect(Date.now() - t0).toBeLessThan(4000);
+    for (let i = 0; i < 50 && closes.length === 0; i++) await new Promise((r) => setTimeout(r, 20));
+    expect(closes).toEqual([1000]);
+  });
+
   it('usage errors exit 2 with one error line', async () => {
     for (const args of [
       ['--bogus'],
