@@ -1,6 +1,7 @@
 // Pipe and execute sessions: stdin (or -x messages) → frames, with back-pressure; frames in →
 // the renderer. Reading stops while the socket's send buffer is full.
 
+import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
 import type { Ending } from '../errors.js';
 import type { SessionOptions } from '../options.js';
@@ -56,7 +57,20 @@ export async function runPipe(
 
   const stdin = input.stdin();
   const splitter = new Splitter(session.framing);
-  const send = (message: Buffer) => ctl.send(message, session.binary);
+  let lineNo = 0;
+  let warned = session.binary;
+  const send = (message: Buffer) => {
+    lineNo++;
+    // Text frames must be UTF-8; many servers close with 1007 otherwise. Say why, once.
+    if (!warned && !isUtf8(message)) {
+      warned = true;
+      ctl.note(
+        'warn',
+        `input message ${lineNo} is not valid UTF-8 but goes as text; use -b to send binary frames`,
+      );
+    }
+    ctl.send(message, session.binary);
+  };
   // Reading is pull-based: the next chunk is not read until this one is handed to the socket and
   // the send buffer is below the high-water mark, so memory stays bounded.
   const reading = (async () => {

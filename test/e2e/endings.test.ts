@@ -107,6 +107,30 @@ describe('pipe mode', () => {
     expect(got.splice(0)).toEqual([['z', true]]);
   });
 
+  it('warns once when piped text is not valid UTF-8 (and -b is the way to send bytes)', async () => {
+    const got: Array<[string, boolean]> = [];
+    const s = await track(
+      wsServer(
+        (ws) => ws.on('message', (d, bin) => got.push([(d as Buffer).toString('hex'), bin])),
+        { skipUTF8Validation: true },
+      ),
+    );
+    const input = Buffer.from('ok\n\xff\xfe\n\xc3\x28\n', 'latin1');
+    const text = await runCli([s.url, '-w', '0.2'], { input });
+    expect(text.code).toBe(0);
+    expect(
+      text.stderr.match(/warning: input message 2 is not valid UTF-8 but goes as text; use -b/g),
+    ).toHaveLength(1);
+    expect(got.splice(0)).toEqual([
+      ['6f6b', false],
+      ['fffe', false],
+      ['c328', false],
+    ]);
+    const bin = await runCli([s.url, '-b', '-w', '0.2'], { input });
+    expect(bin.stderr).toBe('');
+    expect(got.map(([, b]) => b)).toEqual([true, true, true]);
+  });
+
   it('queues input that arrives before the connection opens', async () => {
     const got: string[] = [];
     const s = await track(
