@@ -130,13 +130,8 @@ function flagsFrom(program: Command): RawFlags {
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
-  // The commonest scripted call answers without loading the option parser.
-  if (argv.length === 1 && argv[0] === '--version') {
-    io.stdout.write(`${VERSION}\n`);
-    return EXIT.ok;
-  }
   const program = await buildProgram();
-  const paintErr = palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
+  const paintErr = await palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
   program.configureOutput({
     writeOut: (s) => io.stdout.write(s),
     // Commander's own messages already start with "error: ".
@@ -232,12 +227,18 @@ async function askSecret(message: string): Promise<string> {
 }
 
 /** Entry point of the bundle. */
-export function start(): void {
-  const io = processIo();
+export async function start(): Promise<void> {
+  const argv = process.argv.slice(2);
+  // The commonest scripted call answers before anything else loads (tty, the option parser).
+  if (argv.length === 1 && argv[0] === '--version') {
+    process.stdout.write(`${VERSION}\n`);
+    return;
+  }
+  const io = await processIo();
   const restoreTerminal = () => {
     if (io.stdinIsTTY) io.stdin().setRawMode?.(false);
   };
-  main(process.argv.slice(2), io).then(
+  main(argv, io).then(
     async (code) => {
       process.exitCode = code;
       if (io.stdinIsTTY) restoreTerminal();
@@ -262,4 +263,4 @@ export function start(): void {
   );
 }
 
-start();
+void start();

@@ -2,7 +2,6 @@
 // their own. The only module that refers to process.stdin/stdout/stderr/env.
 
 import type { Readable, Writable } from 'node:stream';
-import { isatty } from 'node:tty';
 
 export interface OutStream extends Writable {
   isTTY?: boolean;
@@ -29,7 +28,9 @@ export interface Io {
   onStdoutClosed?(handler: () => void): void;
 }
 
-export function processIo(): Io {
+export async function processIo(): Promise<Io> {
+  // node:tty pulls in net and the stream machinery: load it only once a run really starts.
+  const { isatty } = await import('node:tty');
   let stdinUsed = false;
   const closedHandlers: Array<() => void> = [];
   // A reader that stops reading (`| head -1`) is not a crash: tell the run, and write nothing more.

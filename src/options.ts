@@ -1,7 +1,6 @@
 // Pure: raw CLI flags → a validated, normalised Options value. Every usage error is raised here,
 // before any socket is opened.
 
-import { isIP } from 'node:net';
 import { usageError } from './errors.js';
 
 export type OutputFormat = 'pretty' | 'raw' | 'json';
@@ -263,10 +262,23 @@ function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
   };
 }
 
+/** IPv4 dotted quad or IPv6 (WHATWG URL parsing), without loading node:net at start-up. */
+function isIp(value: string): boolean {
+  const v4 = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(value);
+  if (v4) return v4.slice(1).every((n) => Number(n) <= 255);
+  if (!value.includes(':')) return false;
+  try {
+    new URL(`http://[${value}]/`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 /** An IPv4/IPv6 address or a host name; anything else is a usage error. */
 export function parseBind(raw: string): string {
   const value = raw.trim().replace(/^\[(.*)\]$/, '$1');
-  if (isIP(value) !== 0) return value;
+  if (isIp(value)) return value;
   const hostname =
     /^(?=.{1,253}$)[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?(\.[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?)*$/i;
   if (hostname.test(value) && !/^[\d.]+$/.test(value)) return value;

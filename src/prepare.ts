@@ -1,7 +1,6 @@
 // Between validated options and the network: read TLS files, ask for secrets, resolve the proxy
 // from the environment. Everything here can fail as a usage error (exit 2) before any socket.
 
-import { createPrivateKey } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { getProxyForUrl } from 'proxy-from-env';
 import { describeFileError, usageError } from './errors.js';
@@ -70,6 +69,8 @@ export async function loadTlsMaterial(
     material.passphrase = t.passphrase;
   }
   if (material.key) {
+    // node:crypto is heavy to load; only a run with a client key needs it here.
+    const { createPrivateKey } = await import('node:crypto');
     try {
       createPrivateKey({ key: material.key, passphrase: material.passphrase ?? '' });
     } catch {

@@ -63,6 +63,8 @@ class Output {
   constructor(
     private readonly io: Io,
     readonly options: OutputOptions,
+    paint: Palette,
+    paintErr: Palette,
   ) {
     if (options.record !== undefined) {
       let fd: number;
@@ -84,7 +86,7 @@ class Output {
         ),
       };
     }
-    this.paintErr = palette(options.colorErr);
+    this.paintErr = paintErr;
     this.writer = new BatchedWriter(io.stdout, {
       onPressure: (blocked) => this.driver?.setReceiving(!blocked),
     });
@@ -98,7 +100,7 @@ class Output {
     this.sink = this.defaultSink;
     this.render = createRenderer(options, {
       stdoutIsTTY: io.stdoutIsTTY,
-      paint: palette(options.color),
+      paint,
       paintErr: this.paintErr,
     });
   }
@@ -139,10 +141,14 @@ class Output {
 
 export async function run(options: Options, io: Io, ctx: RunContext): Promise<number> {
   let out: Output;
+  const [paint, paintErr] = await Promise.all([
+    palette(options.output.color),
+    palette(options.output.colorErr),
+  ]);
   try {
-    out = new Output(io, options.output);
+    out = new Output(io, options.output, paint, paintErr);
   } catch (err) {
-    io.stderr.write(errorLines(toWsxError(err), palette(options.output.colorErr)));
+    io.stderr.write(errorLines(toWsxError(err), paintErr));
     return exitCodeFor({ kind: 'error', error: toWsxError(err) });
   }
   let driver: Driver;

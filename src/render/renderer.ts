@@ -1,6 +1,5 @@
 // The renderer contract and the factory that picks one from the output options.
 
-import { Chalk } from 'chalk';
 import type { WsxEvent } from '../events.js';
 import type { OutputOptions } from '../options.js';
 import { createJsonRenderer } from './json.js';
@@ -35,10 +34,15 @@ export function createRenderer(o: OutputOptions, ctx: RenderContext): Renderer {
   }
 }
 
-/** The colours renderers use; identity functions when colour is off. */
-export function palette(on: boolean): Palette {
+/**
+ * The colours renderers use; identity functions when colour is off. chalk loads only when colour
+ * is on: its import runs terminal detection (os, tty) that wsx does not need — it decides colour
+ * itself (options.ts colorFor) — and that would cost every start-up.
+ */
+export async function palette(on: boolean): Promise<Palette> {
   if (!on) return PLAIN;
-  // Level 1 (16 colours) is all wsx uses; the decision on/off was made in options.ts.
+  const { Chalk } = await import('chalk');
+  // Level 1 (16 colours) is all wsx uses.
   const c = new Chalk({ level: 1 });
   return {
     dim: c.dim,

@@ -22,10 +22,7 @@ const base: OutputOptions = {
   record: undefined,
 };
 const render = (o: Partial<OutputOptions>, ev: WsxEvent, stdoutIsTTY = false) =>
-  createRenderer(
-    { ...base, ...o },
-    { stdoutIsTTY, paint: palette(false), paintErr: palette(false) },
-  )(ev);
+  createRenderer({ ...base, ...o }, { stdoutIsTTY, paint: PLAIN, paintErr: PLAIN })(ev);
 const msg = (
   data: string | Buffer,
   extra: Partial<Extract<WsxEvent, { event: 'message' }>> = {},
@@ -170,11 +167,11 @@ describe('pretty renderer', () => {
     expect(r).toMatch(/^\d\d:\d\d:\d\d\.\d{3} < \{\n/);
     expect(r.split('\n').slice(1)).toEqual([`${pad}    "a": 1`, `${pad}  }`, '']);
   });
-  it('colour codes only when colour is on', () => {
+  it('colour codes only when colour is on', async () => {
     const on = createRenderer(base, {
       stdoutIsTTY: true,
-      paint: palette(true),
-      paintErr: palette(true),
+      paint: await palette(true),
+      paintErr: await palette(true),
     });
     expect(on(msg('hi')).out).toContain('\x1b[');
     expect(render({}, msg('hi')).out).not.toContain('\x1b[');
