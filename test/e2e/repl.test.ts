@@ -56,6 +56,20 @@ describe.runIf(hasTmux())('REPL in a terminal', () => {
     expect(got).toEqual(['hello', 'half typed']);
   });
 
+  it('--demo (what npm start opens): greeting, binary frame, echo, /ping, and a clean exit', async () => {
+    const t = term(['--demo', '--no-history']);
+    await t.waitFor(/Connected to ws:\/\/127\.0\.0\.1:\d+\//);
+    await t.waitFor(/"type": "welcome"[\s\S]*\[binary 29 B\][\s\S]*\|wsx demo: a bina\|/);
+    t.type('hello demo');
+    t.press('Enter');
+    await t.waitFor(/< hello demo/);
+    t.type('/ping');
+    t.press('Enter');
+    await t.waitFor(/< \[pong\] \(rtt [\d.]+ ms\)/);
+    t.press('C-d');
+    expect(await t.exited()).toEqual({ code: 0, sane: true });
+  });
+
   it('pasted pretty-printed JSON goes as one message; a 5 KiB line arrives whole', async () => {
     const got: string[] = [];
     const s = await track(wsServer((ws) => ws.on('message', (d) => got.push(String(d)))));
