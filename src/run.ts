@@ -206,7 +206,10 @@ async function drive(
     const { runRepl } = await import('./session/repl.js');
     return runRepl(driver, session, {
       input: io.stdin(),
-      output: io.stdout,
+      // With stdout redirected (`wsx URL > replies.txt`) the console moves to the terminal on
+      // stderr, and only the rendered events go to the file.
+      output: io.stdoutIsTTY || !io.stderrIsTTY ? io.stdout : io.stderr,
+      dataOutput: io.stdout,
       errorOutput: io.stderr,
       historyFile: session.history ? historyPath(io.env) : undefined,
       paintErr: out.paintErr,

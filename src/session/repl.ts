@@ -21,7 +21,10 @@ import { jsonState } from './json-continuation.js';
 
 export interface ReplDeps {
   input: InStream;
+  /** Where the console lives: the prompt, the typed line, command output. */
   output: OutStream;
+  /** Where rendered events go: stdout (a file, with `wsx URL > replies.txt`). */
+  dataOutput: OutStream;
   /** Where stderr text goes (a terminal too, usually). */
   errorOutput: OutStream;
   historyFile: string | undefined;
@@ -69,7 +72,7 @@ export async function runRepl(
     rl.prompt(true);
   };
   deps.setSink({
-    out: (data) => printAbove(deps.output, data),
+    out: (data) => printAbove(deps.dataOutput, data),
     err: (text) => printAbove(deps.errorOutput, text),
   });
 

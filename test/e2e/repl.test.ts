@@ -1,7 +1,8 @@
 // The REPL in a real pseudo-terminal (tmux): typing, printing above the prompt, commands,
 // history, leaving, and terminal safety.
 
-import { readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { makeCerts } from '../fixtures/certs.js';
@@ -68,6 +69,25 @@ describe.runIf(hasTmux())('REPL in a terminal', () => {
     await t.waitFor(/< \[pong\] \(rtt [\d.]+ ms\)/);
     t.press('C-d');
     expect(await t.exited()).toEqual({ code: 0, sane: true });
+  });
+
+  it('with stdout redirected to a file, the console stays on the terminal and only payloads go to the file', async () => {
+    const s = await track(echoServer());
+    const file = join(mkdtempSync(join(tmpdir(), 'wsx-out-')), 'replies.txt');
+    const t = term([s.url, '--no-history'], { stdoutFile: file });
+    await t.waitFor(/^> $/m);
+    t.type('to the file');
+    t.press('Enter');
+    // The reply goes to the file, not the screen: wait for it there.
+    for (let i = 0; i < 100 && !existsSync(file); i++) await new Promise((r) => setTimeout(r, 50));
+    for (let i = 0; i < 100 && readFileSync(file, 'utf8') === ''; i++)
+      await new Promise((r) => setTimeout(r, 50));
+    t.type('/status');
+    t.press('Enter');
+    await t.waitFor(/messages\s+1 in, 1 out/);
+    t.press('C-d');
+    expect((await t.exited()).code).toBe(0);
+    expect(readFileSync(file, 'utf8')).toBe('to the file\n');
   });
 
   it('pasted pretty-printed JSON goes as one message; a 5 KiB line arrives whole', async () => {

@@ -27,7 +27,7 @@ export class Terminal {
 
   constructor(
     args: string[],
-    opts: { env?: Record<string, string>; home?: string; width?: number } = {},
+    opts: { env?: Record<string, string>; home?: string; width?: number; stdoutFile?: string } = {},
   ) {
     this.home = opts.home ?? mkdtempSync(join(tmpdir(), 'wsx-home-'));
     const env = {
@@ -41,7 +41,7 @@ export class Terminal {
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(' ');
     // After wsx exits: print its exit code and whether the terminal is back in canonical mode.
-    const script = `env ${envs} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}; echo "__EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60`;
+    const script = `env ${envs} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}${opts.stdoutFile ? ` > ${quote(opts.stdoutFile)}` : ''}; echo "__EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60`;
     this.tmux(
       'new-session',
       '-d',
