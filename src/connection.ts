@@ -5,7 +5,7 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientOptions, WebSocket as WsSocket } from 'ws';
 import { WsxError } from './errors.js';
-import { type HandshakeInfo, Peer } from './peer.js';
+import { CLOSE_WAIT_MS, type HandshakeInfo, Peer } from './peer.js';
 import type { PreparedConnect } from './prepare.js';
 import { maskHeaderValue, maskUrl } from './render/mask.js';
 import { sanitizeLine } from './render/sanitize.js';
@@ -286,7 +286,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       maxPayload: c.maxMessageSize,
       followRedirects: c.followRedirects,
       maxRedirects: c.maxRedirects,
-      closeTimeout: 5000,
+      closeTimeout: CLOSE_WAIT_MS,
       // SPEC §10: a name with several addresses (localhost: ::1 and 127.0.0.1) tries each one.
       autoSelectFamily: true,
       agent,

@@ -44,6 +44,9 @@ export interface PeerEvents {
 
 const OPEN = 1;
 
+/** How long to wait for the other side's close frame after we send ours. */
+export const CLOSE_WAIT_MS = 5000;
+
 /** Protocol errors from ws's receiver, with words a user understands. */
 function describeWsError(err: Error & { code?: string }): WsxError {
   const map: Record<string, string> = {

@@ -5,14 +5,13 @@ import { isNormalClose, isRetryableClose } from '../close-codes.js';
 import { type Ending, WsxError } from '../errors.js';
 import type { WsxEvent } from '../events.js';
 import type { SessionOptions } from '../options.js';
-import type { CloseInfo, Peer } from '../peer.js';
+import { CLOSE_WAIT_MS, type CloseInfo, type Peer } from '../peer.js';
 import { maskUrl } from '../render/mask.js';
 import { describeHeaders, describePeerStatus } from './describe.js';
 import type { Driver } from './driver.js';
 import { Goal } from './goal.js';
+import { Timers } from './timers.js';
 
-/** How long to wait for the server's close frame after we send ours. */
-export const CLOSE_WAIT_MS = 5000;
 /** After a signal: how long to wait for the server to answer our 1001. */
 const SIGNAL_CLOSE_WAIT_MS = 1000;
 
@@ -66,9 +65,19 @@ export class Controller implements Driver {
   private error: WsxError | undefined;
   private signal: 'SIGINT' | 'SIGTERM' | undefined;
   private ourClose: OurClose | undefined;
-  private timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
   private connectAbort: AbortController | undefined;
   private readonly now: () => number;
+  /** --reconnect: reconnects made so far. */
+  private reconnects = 0;
+  /** True while waiting to reconnect: the session keeps its input (sends are queued). */
+  private reconnecting = false;
+  private pending: Array<{ data: Buffer | string; binary: boolean }> = [];
+  private pendingBytes = 0;
+  private reopenWaiters: Array<() => void> = [];
+  private sleepers: Array<() => void> = [];
+  /** Called after a --reconnect succeeds (the session re-sends its -x messages). */
+  onReopened: (() => void) | undefined;
   /** Called when the connection closes (the REPL stops reading). */
   onClosed: (() => void) | undefined;
 
@@ -79,7 +88,7 @@ export class Controller implements Driver {
       this.resolveEnded = resolve;
     });
     const { timeoutMs } = deps.session;
-    if (timeoutMs !== undefined) this.later(timeoutMs, () => this.onTimeout());
+    if (timeoutMs !== undefined) this.timers.after(timeoutMs, () => this.onTimeout());
   }
 
   get isFinished(): boolean {
@@ -162,17 +171,6 @@ export class Controller implements Driver {
     return peer;
   }
 
-  /** --reconnect: reconnects made so far. */
-  private reconnects = 0;
-  /** True while waiting to reconnect: the session keeps its input (sends are queued). */
-  reconnecting = false;
-  private pending: Array<{ data: Buffer | string; binary: boolean }> = [];
-  private pendingBytes = 0;
-  private reopenWaiters: Array<() => void> = [];
-  private sleepers: Array<() => void> = [];
-  /** Called after a --reconnect succeeds (the session re-sends its -x messages). */
-  onReopened: (() => void) | undefined;
-
   /**
    * --reconnect: if the budget allows, say why, wait (0.5 s doubling to 30 s, ±20% jitter) and
    * return true; the caller then connects again.
@@ -192,7 +190,7 @@ export class Controller implements Driver {
     );
     // finish() wakes sleepers too, so a run that ends meanwhile (Ctrl-C) never leaves this hanging.
     await new Promise<void>((resolve) => {
-      this.later(delay, resolve);
+      this.timers.after(delay, resolve);
       this.sleepers.push(resolve);
     });
     return !this.finished;
@@ -352,7 +350,7 @@ export class Controller implements Driver {
     const { waitMs } = this.deps.session;
     if (waitMs < 0) return;
     if (waitMs === 0) this.close('done');
-    else this.waitTimer = this.later(waitMs, () => this.close('done'));
+    else this.waitTimer = this.timers.after(waitMs, () => this.close('done'));
   }
 
   private waitTimer: NodeJS.Timeout | undefined;
@@ -360,8 +358,7 @@ export class Controller implements Driver {
   /** A reconnect starts the --wait period again (the session calls inputDone after re-sending). */
   private clearWaitTimer(): void {
     if (this.waitTimer === undefined) return;
-    clearTimeout(this.waitTimer);
-    this.timers.delete(this.waitTimer);
+    this.timers.clear(this.waitTimer);
     this.waitTimer = undefined;
   }
 
@@ -404,7 +401,7 @@ export class Controller implements Driver {
       return;
     }
     this.close('signal', 1001, '');
-    this.later(SIGNAL_CLOSE_WAIT_MS, () => {
+    this.timers.after(SIGNAL_CLOSE_WAIT_MS, () => {
       this.peer?.terminate();
       this.finish({ kind: 'signal', signal });
     });
@@ -439,7 +436,7 @@ export class Controller implements Driver {
     if (peer.isClosed) return;
     peer.close(code, reason);
     // ws's closeTimeout ends the socket after CLOSE_WAIT_MS; this guards the rest.
-    this.later(CLOSE_WAIT_MS + 1000, () => {
+    this.timers.after(CLOSE_WAIT_MS + 1000, () => {
       peer.terminate();
     });
   }
@@ -459,20 +456,10 @@ export class Controller implements Driver {
     this.deps.emit({ time: this.now(), event: 'note', level, text });
   }
 
-  private later(ms: number, fn: () => void): NodeJS.Timeout {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-    return t;
-  }
-
   private finish(ending: Ending): undefined {
     if (this.finished) return undefined;
     this.finished = true;
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.timers.clearAll();
     for (const w of [...this.reopenWaiters.splice(0), ...this.sleepers.splice(0)]) w();
     if (ending.kind === 'unmet') {
       this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));

@@ -11,6 +11,7 @@ import { type Emit, sendShown } from './controller.js';
 import { formatUptime } from './describe.js';
 import type { Driver } from './driver.js';
 import { Goal } from './goal.js';
+import { Timers } from './timers.js';
 
 /** After quit or a signal: how long clients get to answer our close frame. */
 const SHUTDOWN_WAIT_MS = 1000;
@@ -45,7 +46,7 @@ export class Hub implements Driver {
   private readonly goal: Goal;
   private readonly now: () => number;
   private startedAt = 0;
-  private timers = new Set<NodeJS.Timeout>();
+  private readonly timers = new Timers();
 
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
@@ -55,7 +56,7 @@ export class Hub implements Driver {
     });
     const { timeoutMs } = deps.options.session;
     if (timeoutMs !== undefined)
-      this.later(timeoutMs, () =>
+      this.timers.after(timeoutMs, () =>
         this.stop(this.goal.unmet ? this.unmet() : { kind: 'done' }, 1000),
       );
   }
@@ -314,14 +315,6 @@ export class Hub implements Driver {
     });
   }
 
-  private later(ms: number, fn: () => void): void {
-    const t = setTimeout(() => {
-      this.timers.delete(t);
-      fn();
-    }, ms);
-    this.timers.add(t);
-  }
-
   private finish(ending: Ending): void {
     if (this.finished) return;
     this.finished = true;
@@ -329,8 +322,7 @@ export class Hub implements Driver {
   }
 
   private done(ending: Ending): void {
-    for (const t of this.timers) clearTimeout(t);
-    this.timers.clear();
+    this.timers.clearAll();
     for (const w of this.queueWaiters.splice(0)) w();
     if (ending.kind === 'unmet')
       this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));
