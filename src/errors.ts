@@ -2,7 +2,11 @@
 
 import { isNormalClose } from './close-codes.js';
 
-export type ErrorKind = 'usage' | 'connect' | 'protocol' | 'io';
+/**
+ * 'application': the application protocol said no (a Socket.IO connect_error, a GraphQL error,
+ * a JSON-RPC error response, a STOMP ERROR, a refused CONNACK): exit 5.
+ */
+export type ErrorKind = 'usage' | 'connect' | 'protocol' | 'io' | 'application';
 
 /** An error meant for the user: one `error:` line, an optional `hint:` line, an exit code. */
 export class WsxError extends Error {
@@ -44,6 +48,7 @@ export const EXIT = {
   usage: 2,
   serverClose: 3,
   unmet: 4,
+  application: 5,
   sigint: 130,
   sigterm: 143,
 } as const;
@@ -57,7 +62,11 @@ export function exitCodeFor(ending: Ending): number {
       if (!ending.closeFrameReceived) return EXIT.failure;
       return isNormalClose(ending.code) ? EXIT.ok : EXIT.serverClose;
     case 'error':
-      return ending.error.kind === 'usage' ? EXIT.usage : EXIT.failure;
+      return ending.error.kind === 'usage'
+        ? EXIT.usage
+        : ending.error.kind === 'application'
+          ? EXIT.application
+          : EXIT.failure;
     case 'unmet':
       return EXIT.unmet;
     case 'signal':

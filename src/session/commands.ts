@@ -9,12 +9,18 @@ import {
 } from '../close-codes.js';
 import { describeFileError, usageError } from '../errors.js';
 import { sanitizeLine } from '../render/sanitize.js';
+import type { MessagePeer } from '../peer.js';
 import type { Driver } from './driver.js';
 
 export interface CommandContext {
   driver: Driver;
   print(text: string): void;
   now(): number;
+  /**
+   * The layer called `name` on the current connection (client mode), for a layer's own commands
+   * (/emit, /sub, …); undefined when not connected or the layer is not in use.
+   */
+  layer<T extends MessagePeer>(name: string): T | undefined;
 }
 
 export interface Command {

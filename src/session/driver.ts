@@ -2,6 +2,7 @@
 // with many clients (Hub). Sessions and slash commands see only this interface.
 
 import type { Ending } from '../errors.js';
+import type { MessagePeer } from '../peer.js';
 
 export interface Driver {
   readonly kind: 'client' | 'listen';
@@ -39,6 +40,8 @@ export interface Driver {
   onReopened?: (() => void) | undefined;
   /** Client mode: /reconnect. */
   reconnect?(): Promise<void>;
+  /** Client mode: the layer called `name` on the current connection (see CommandContext.layer). */
+  layer?<T extends MessagePeer>(name: string): T | undefined;
   /** Listen mode: /clients, /to, /kick. */
   clients?(): string;
   sendTo?(id: number, data: string): void;

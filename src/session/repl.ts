@@ -91,6 +91,7 @@ export async function runRepl(
     driver: ctl,
     print: (text) => printAbove(deps.output, `${text}\n`),
     now: () => Date.now(),
+    layer: (name) => ctl.layer?.(name),
   };
 
   const runCommand = async (line: string) => {
