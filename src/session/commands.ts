@@ -8,8 +8,8 @@ import {
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../close-codes.js';
 import { describeFileError, usageError } from '../errors.js';
-import { sanitizeLine } from '../render/sanitize.js';
 import type { MessagePeer } from '../peer.js';
+import { sanitizeLine } from '../render/sanitize.js';
 import type { Driver } from './driver.js';
 
 export interface CommandContext {
