@@ -1,5 +1,7 @@
 // The events a session shows: what the renderers turn into text. Pure data, no I/O.
 
+import type { MessageView } from './peer.js';
+
 export interface EventBase {
   /** ms since the epoch */
   time: number;
@@ -25,6 +27,10 @@ export type WsxEvent =
       data: Buffer;
       /** Typed by the user in the REPL: the terminal already shows it. */
       typed?: boolean;
+      /** Sent by a layer on its own (auto-reply, heartbeat, dialect handshake): `> [auto] …`. */
+      auto?: boolean;
+      /** What layers decoded (dialect frame, decoded codec value, filter output): see peer.ts. */
+      view?: MessageView;
     })
   | (EventBase & {
       event: 'ping' | 'pong';

@@ -1,0 +1,19 @@
+// The registry of layer features, in wrapping order (innermost first): a dialect speaks the
+// application protocol on the raw frames; decoders turn binary frames into values; filters
+// rewrite what is shown; the conversation (--await steps, --reply, --heartbeat) sees the result.
+// Each entry loads its module only when the options ask for it (start-up never pays for it).
+
+import type { Options } from '../options.js';
+import type { FeatureFactory, LayerFeature } from './layer.js';
+
+export const FEATURES: FeatureFactory[] = [
+  // dialects (socketio, graphql, jsonrpc, cdp, stomp, mqtt) — src/dialects/
+  // views (--decode, --filter) — src/views/
+  // conversation (--reply, --heartbeat, --await steps) — src/conversation/
+];
+
+/** The features this run uses, innermost first. */
+export async function featuresFor(options: Options): Promise<LayerFeature[]> {
+  const made = await Promise.all(FEATURES.map((f) => f(options)));
+  return made.filter((f): f is LayerFeature => f !== undefined);
+}
