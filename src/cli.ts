@@ -4,6 +4,7 @@
 import type { Command } from 'commander';
 import { type CompletionOption, completionScript, SHELLS, type Shell } from './completion.js';
 import { EXIT, WsxError } from './errors.js';
+import { FLAGS, flagName } from './flags.js';
 import { type Io, processIo } from './io.js';
 import { parseOptions, type RawFlags } from './options.js';
 import { errorLines, palette } from './render/renderer.js';
@@ -25,91 +26,18 @@ export async function buildProgram(): Promise<Command> {
     .usage('[options] <url>')
     .version(VERSION, '--version', 'print the version')
     .helpOption('-h, --help', 'show this help')
-    .option('--completion <shell>', 'print a completion script for bash, zsh or fish')
-    .option('-c, --connect <url>', 'the URL to connect to (wscat compatible)')
-    .option('--demo', 'start a built-in local server and open the REPL on it')
-    .optionsGroup('Listen mode:')
-    .option('-l, --listen <port>', 'run a WebSocket server on this port (0 = a free one)')
-    .option('--bind <addr>', 'listen on this address (default 127.0.0.1)')
-    .option('--echo', 'echo every message back to its sender')
-    .option('--broadcast', 'relay every message to all other clients')
-    .option('--once', 'exit after the first client disconnects')
-    .optionsGroup('Input:')
-    .option('-x, --execute <message>', 'send this message, never read stdin (repeatable)', collect)
-    .option(
-      '-w, --wait <s>',
-      'after the input ends, keep receiving for s seconds; -1 = until the server closes (default 2)',
-    )
-    .option('-0, --null', 'split input on NUL bytes instead of newlines')
-    .option('--no-split', 'send all of stdin as one message')
-    .option('-b, --binary', 'send binary frames instead of text')
-    .option(
-      '--replay <file>',
-      'send the outgoing messages of a recording, with their original spacing',
-    )
-    .option(
-      '--replay-speed <x>',
-      'with --replay: 2 = twice as fast, 0 = as fast as possible (default 1)',
-    )
-    .option('--no-slash', 'REPL: no slash commands; every line is sent')
-    .option('--no-history', 'REPL: do not read or write the history file')
-    .optionsGroup('Ending:')
-    .option('--count <n>', 'finish after n messages are received')
-    .option('--expect <regex>', 'finish when a received text message matches')
-    .option('--timeout <s>', 'deadline for the whole run')
-    .option(
-      '--reconnect [n]',
-      'after a failed connect or an abnormal ending, reconnect (at most n times)',
-    )
-    .option('--ping-interval <s>', 'send a keepalive ping every s seconds')
-    .option(
-      '--ping-timeout <s>',
-      'with --ping-interval: a ping unanswered for s seconds ends the run (exit 1)',
-    )
-    .optionsGroup('Output:')
-    .addOption(
-      new Option(
-        '--output <format>',
-        'pretty, raw or json (default: pretty on a terminal, raw otherwise)',
-      ),
-    )
-    .option('--json', 'same as --output json')
-    .option('--no-pretty-json', 'pretty: keep JSON messages on one line')
-    .option('--hide-ping-pong', 'pretty: do not show pings and pongs')
-    .option('-t, --timestamps', 'pretty: prefix lines with the local time')
-    .option('--max-display <bytes>', 'pretty: cut messages longer than this (default 64K; 0 = all)')
-    .option('--binary-as <enc>', 'raw: write binary messages as hex or base64 lines')
-    .option('--record <file>', 'append every event to this file as json lines')
-    .option('-q, --quiet', 'only errors besides the payloads')
-    .option('-v, --verbose', 'handshake details on stderr')
-    .option('--color', 'force colour')
-    .option('--no-color', 'no colour')
-    .optionsGroup('Connection:')
-    .option('-H, --header <"Name: value">', 'add a handshake header (repeatable)', collect)
-    .option('-s, --subprotocol <name>', 'offer a subprotocol (repeatable)', collect)
-    .option('-o, --origin <origin>', 'Origin header')
-    .option('--host <host>', 'Host header')
-    .option('--auth <user[:pass]>', 'HTTP Basic auth (asks for the password on a terminal)')
-    .option('-p, --protocol-version <8|13>', 'WebSocket protocol version (default 13)')
-    .option('--no-compress', 'do not offer permessage-deflate')
-    .option('--max-message-size <bytes>', 'largest incoming message (default 100M)')
-    .option('--handshake-timeout <s>', 'deadline for the opening handshake (default 10)')
-    .option('-L, --location', 'follow redirects')
-    .option('--max-redirects <n>', 'with -L: at most n hops (default 10)')
-    .option(
-      '--proxy <url>',
-      'http://, https://, socks4://, socks5://, socks5h:// proxy (user:pass@ allowed)',
-    )
-    .option('--no-proxy', 'ignore HTTPS_PROXY, HTTP_PROXY, ALL_PROXY')
-    .optionsGroup('TLS:')
-    .option('--ca <file>', 'trust this CA certificate (PEM)')
-    .option('--cert <file>', 'client certificate (PEM)')
-    .option('--key <file>', 'client private key (PEM)')
-    .option('--passphrase [pass]', 'passphrase of the key (asked for, hidden, without a value)')
-    .option('-k, --insecure', 'do not verify the server certificate')
-    .option('-n, --no-check', 'same as -k (wscat compatible)')
     .showSuggestionAfterError(true)
     .exitOverride();
+  let group: string | undefined;
+  for (const spec of FLAGS) {
+    if (spec.group !== group) {
+      group = spec.group;
+      program.optionsGroup(group);
+    }
+    const option = new Option(spec.flags, spec.help);
+    if (spec.repeatable) option.argParser(collect);
+    program.addOption(option);
+  }
   program.addHelpText(
     'after',
     `
@@ -151,7 +79,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
   }
 
   const completion = program.opts<{ completion?: string }>().completion;
-  if (completion !== undefined) return printCompletion(program, completion, io, paintErr);
+  if (completion !== undefined) return printCompletion(completion, io, paintErr);
 
   let options: ReturnType<typeof parseOptions>;
   try {
@@ -185,31 +113,28 @@ export async function main(argv: string[], io: Io): Promise<number> {
   });
 }
 
-/** Value choices and file-valued options, for completion scripts. */
-const CHOICES: Record<string, string[]> = {
-  '--output': ['pretty', 'raw', 'json'],
-  '--binary-as': ['hex', 'base64'],
-  '--protocol-version': ['8', '13'],
-  '--completion': [...SHELLS],
-};
-const FILE_OPTIONS = new Set(['--ca', '--cert', '--key']);
-
-function printCompletion(program: Command, shell: string, io: Io, paintErr: Palette): number {
+function printCompletion(shell: string, io: Io, paintErr: Palette): number {
   if (!(SHELLS as readonly string[]).includes(shell)) {
     io.stderr.write(
       errorLines({ message: `--completion takes bash, zsh or fish, not '${shell}'` }, paintErr),
     );
     return EXIT.usage;
   }
-  const options: CompletionOption[] = program.options.map((o) => ({
-    short: o.short,
-    long: o.long,
-    description: o.description,
-    takesValue: o.required || o.optional,
-    choices: o.long ? CHOICES[o.long] : undefined,
-    file: o.long ? FILE_OPTIONS.has(o.long) : false,
-  }));
-  options.push({ short: '-h', long: '--help', description: 'show this help', takesValue: false });
+  const options: CompletionOption[] = FLAGS.map((spec) => {
+    const n = flagName(spec);
+    return {
+      short: n.short,
+      long: n.long,
+      description: spec.help,
+      takesValue: n.value !== 'none',
+      choices: spec.choices ? [...spec.choices] : undefined,
+      file: spec.file === true,
+    };
+  });
+  options.push(
+    { long: '--version', description: 'print the version', takesValue: false },
+    { short: '-h', long: '--help', description: 'show this help', takesValue: false },
+  );
   io.stdout.write(completionScript(shell as Shell, options));
   return EXIT.ok;
 }

@@ -2,6 +2,7 @@
 // before any socket is opened.
 
 import { usageError } from './errors.js';
+import { flagsOutsideMode } from './flags.js';
 
 export type OutputFormat = 'pretty' | 'raw' | 'json';
 
@@ -174,15 +175,16 @@ export interface Environment {
 const MiB = 1024 * 1024;
 
 export function parseOptions(flags: RawFlags, environment: Environment): Options {
-  if (flags.listen !== undefined) return parseListen(flags, environment);
-  for (const [flag, given] of [
-    ['--bind', flags.bind],
-    ['--echo', flags.echo],
-    ['--broadcast', flags.broadcast],
-    ['--once', flags.once],
-  ] as const) {
-    if (given !== undefined) throw usageError(`${flag} is for listen mode (-l <port>)`);
+  const mode = flags.listen !== undefined ? 'listen' : 'client';
+  const [outside] = flagsOutsideMode(flags as Record<string, unknown>, mode);
+  if (outside !== undefined) {
+    throw usageError(
+      mode === 'listen'
+        ? `${outside} cannot be used with -l (listen mode)`
+        : `${outside} is for listen mode (-l <port>)`,
+    );
   }
+  if (flags.listen !== undefined) return parseListen(flags, environment);
   if (flags.url !== undefined && flags.connect !== undefined) {
     throw usageError('give the URL once: either as an argument or with -c');
   }
@@ -215,37 +217,14 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
   return { kind: 'client', demo, connect, session: parseSession(flags, environment), output };
 }
 
-/** Options that only make sense for a client connection; refused with -l. */
-const CLIENT_ONLY: Array<[keyof RawFlags, string]> = [
-  ['url', 'a URL'],
-  ['connect', '-c'],
-  ['demo', '--demo'],
-  ['header', '-H'],
-  ['origin', '-o'],
-  ['host', '--host'],
-  ['auth', '--auth'],
-  ['protocolVersion', '-p'],
-  ['handshakeTimeout', '--handshake-timeout'],
-  ['ca', '--ca'],
-  ['insecure', '-k'],
-  ['location', '-L'],
-  ['maxRedirects', '--max-redirects'],
-];
-
 function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
-  for (const [key, name] of CLIENT_ONLY) {
-    if (flags[key] !== undefined) throw usageError(`${name} cannot be used with -l (listen mode)`);
-  }
-  if (typeof flags.proxy === 'string')
-    throw usageError('--proxy cannot be used with -l (listen mode)');
-  if (flags.check === false) throw usageError('-n cannot be used with -l (listen mode)');
+  if (flags.url !== undefined) throw usageError('a URL cannot be used with -l (listen mode)');
   const raw = flags.listen ?? '';
   const port = Number(raw);
   if (!/^\d+$/.test(raw.trim()) || port > 65535) {
     throw usageError(`-l takes a port number from 0 to 65535, not '${raw}'`);
   }
   const tls = parseTls(flags, environment.stdinIsTTY);
-  if (tls.ca !== undefined) throw usageError('--ca cannot be used with -l (listen mode)');
   return {
     kind: 'listen',
     port,

@@ -1,0 +1,330 @@
+// The one flag table: every option declared once, with its help, group, completion values and
+// the modes it is valid in. cli.ts builds commander from it, options.ts refuses a flag outside
+// its modes, and the completion scripts are generated from it. Pure data: no imports that cost
+// start-up.
+
+export type FlagMode = 'client' | 'listen';
+
+export interface FlagSpec {
+  /** commander syntax: '-x, --execute <message>', '--reconnect [n]', '--no-compress'. */
+  flags: string;
+  help: string;
+  /** The --help section it is listed under. */
+  group: string;
+  /** Where it is accepted; default both. */
+  modes?: readonly FlagMode[];
+  /** May be given several times (values are collected into an array). */
+  repeatable?: boolean;
+  /** Completion: the fixed values it takes. */
+  choices?: readonly string[];
+  /** Completion: the value is a file path. */
+  file?: boolean;
+}
+
+const CLIENT = ['client'] as const;
+const LISTEN = ['listen'] as const;
+
+const G = {
+  general: 'General:',
+  listen: 'Listen mode:',
+  input: 'Input:',
+  ending: 'Ending:',
+  output: 'Output:',
+  connection: 'Connection:',
+  tls: 'TLS:',
+} as const;
+
+export const FLAGS: FlagSpec[] = [
+  {
+    flags: '--completion <shell>',
+    help: 'print a completion script for bash, zsh or fish',
+    group: G.general,
+    choices: ['bash', 'zsh', 'fish'],
+  },
+  {
+    flags: '-c, --connect <url>',
+    help: 'the URL to connect to (wscat compatible)',
+    group: G.general,
+    modes: CLIENT,
+  },
+  {
+    flags: '--demo',
+    help: 'start a built-in local server and open the REPL on it',
+    group: G.general,
+    modes: CLIENT,
+  },
+
+  {
+    flags: '-l, --listen <port>',
+    help: 'run a WebSocket server on this port (0 = a free one)',
+    group: G.listen,
+    modes: LISTEN,
+  },
+  {
+    flags: '--bind <addr>',
+    help: 'listen on this address (default 127.0.0.1)',
+    group: G.listen,
+    modes: LISTEN,
+  },
+  {
+    flags: '--echo',
+    help: 'echo every message back to its sender',
+    group: G.listen,
+    modes: LISTEN,
+  },
+  {
+    flags: '--broadcast',
+    help: 'relay every message to all other clients',
+    group: G.listen,
+    modes: LISTEN,
+  },
+  {
+    flags: '--once',
+    help: 'exit after the first client disconnects',
+    group: G.listen,
+    modes: LISTEN,
+  },
+  {
+    flags: '--max-backlog <bytes>',
+    help: 'close a client whose unsent data passes this with 1008 (default 16M)',
+    group: G.listen,
+    modes: LISTEN,
+  },
+
+  {
+    flags: '-x, --execute <message>',
+    help: 'send this message, never read stdin (repeatable)',
+    group: G.input,
+    modes: CLIENT,
+    repeatable: true,
+  },
+  {
+    flags: '-w, --wait <s>',
+    help: 'after the input ends, keep receiving for s seconds; -1 = until the server closes (default 2)',
+    group: G.input,
+    modes: CLIENT,
+  },
+  { flags: '-0, --null', help: 'split input on NUL bytes instead of newlines', group: G.input },
+  { flags: '--no-split', help: 'send all of stdin as one message', group: G.input },
+  { flags: '-b, --binary', help: 'send binary frames instead of text', group: G.input },
+  {
+    flags: '--replay <file>',
+    help: 'send the outgoing messages of a recording, with their original spacing',
+    group: G.input,
+    modes: CLIENT,
+    file: true,
+  },
+  {
+    flags: '--replay-speed <x>',
+    help: 'with --replay: 2 = twice as fast, 0 = as fast as possible (default 1)',
+    group: G.input,
+    modes: CLIENT,
+  },
+  { flags: '--no-slash', help: 'REPL: no slash commands; every line is sent', group: G.input },
+  {
+    flags: '--no-history',
+    help: 'REPL: do not read or write the history file',
+    group: G.input,
+  },
+
+  { flags: '--count <n>', help: 'finish after n messages are received', group: G.ending },
+  {
+    flags: '--expect <regex>',
+    help: 'finish when a received text message matches',
+    group: G.ending,
+  },
+  { flags: '--timeout <s>', help: 'deadline for the whole run', group: G.ending },
+  {
+    flags: '--reconnect [n]',
+    help: 'after a failed connect or an abnormal ending, reconnect (at most n times)',
+    group: G.ending,
+    modes: CLIENT,
+  },
+  {
+    flags: '--ping-interval <s>',
+    help: 'send a keepalive ping every s seconds',
+    group: G.ending,
+  },
+  {
+    flags: '--ping-timeout <s>',
+    help: 'with --ping-interval: a ping unanswered for s seconds ends the run (exit 1)',
+    group: G.ending,
+  },
+
+  {
+    flags: '--output <format>',
+    help: 'pretty, raw or json (default: pretty on a terminal, raw otherwise)',
+    group: G.output,
+    choices: ['pretty', 'raw', 'json'],
+  },
+  { flags: '--json', help: 'same as --output json', group: G.output },
+  {
+    flags: '--no-pretty-json',
+    help: 'pretty: keep JSON messages on one line',
+    group: G.output,
+  },
+  { flags: '--hide-ping-pong', help: 'pretty: do not show pings and pongs', group: G.output },
+  { flags: '-t, --timestamps', help: 'pretty: prefix lines with the local time', group: G.output },
+  {
+    flags: '--max-display <bytes>',
+    help: 'pretty: cut messages longer than this (default 64K; 0 = all)',
+    group: G.output,
+  },
+  {
+    flags: '--binary-as <enc>',
+    help: 'raw: write binary messages as hex or base64 lines',
+    group: G.output,
+    choices: ['hex', 'base64'],
+  },
+  {
+    flags: '--record <file>',
+    help: 'append every event to this file as json lines',
+    group: G.output,
+    file: true,
+  },
+  { flags: '-q, --quiet', help: 'only errors besides the payloads', group: G.output },
+  { flags: '-v, --verbose', help: 'handshake details on stderr', group: G.output },
+  { flags: '--color', help: 'force colour', group: G.output },
+  { flags: '--no-color', help: 'no colour', group: G.output },
+
+  {
+    flags: '-H, --header <"Name: value">',
+    help: 'add a handshake header (repeatable)',
+    group: G.connection,
+    modes: CLIENT,
+    repeatable: true,
+  },
+  {
+    flags: '-s, --subprotocol <name>',
+    help: 'offer a subprotocol (repeatable; listen: accept only these)',
+    group: G.connection,
+    repeatable: true,
+  },
+  { flags: '-o, --origin <origin>', help: 'Origin header', group: G.connection, modes: CLIENT },
+  { flags: '--host <host>', help: 'Host header', group: G.connection, modes: CLIENT },
+  {
+    flags: '--auth <user[:pass]>',
+    help: 'HTTP Basic auth (asks for the password on a terminal)',
+    group: G.connection,
+    modes: CLIENT,
+  },
+  {
+    flags: '-p, --protocol-version <8|13>',
+    help: 'WebSocket protocol version (default 13)',
+    group: G.connection,
+    modes: CLIENT,
+    choices: ['8', '13'],
+  },
+  { flags: '--no-compress', help: 'do not offer permessage-deflate', group: G.connection },
+  {
+    flags: '--max-message-size <bytes>',
+    help: 'largest incoming message (default 100M)',
+    group: G.connection,
+  },
+  {
+    flags: '--handshake-timeout <s>',
+    help: 'deadline for the opening handshake (default 10)',
+    group: G.connection,
+    modes: CLIENT,
+  },
+  { flags: '-L, --location', help: 'follow redirects', group: G.connection, modes: CLIENT },
+  {
+    flags: '--max-redirects <n>',
+    help: 'with -L: at most n hops (default 10)',
+    group: G.connection,
+    modes: CLIENT,
+  },
+  {
+    flags: '--proxy <url>',
+    help: 'http://, https://, socks4://, socks5://, socks5h:// proxy (user:pass@ allowed)',
+    group: G.connection,
+    modes: CLIENT,
+  },
+  {
+    flags: '--no-proxy',
+    help: 'ignore HTTPS_PROXY, HTTP_PROXY, ALL_PROXY',
+    group: G.connection,
+    modes: CLIENT,
+  },
+
+  {
+    flags: '--ca <file>',
+    help: 'trust this CA certificate (PEM)',
+    group: G.tls,
+    modes: CLIENT,
+    file: true,
+  },
+  {
+    flags: '--cert <file>',
+    help: 'client certificate (PEM); listen: the server certificate',
+    group: G.tls,
+    file: true,
+  },
+  {
+    flags: '--key <file>',
+    help: 'private key of --cert (PEM)',
+    group: G.tls,
+    file: true,
+  },
+  {
+    flags: '--passphrase [pass]',
+    help: 'passphrase of the key (asked for, hidden, without a value)',
+    group: G.tls,
+  },
+  {
+    flags: '-k, --insecure',
+    help: 'do not verify the server certificate',
+    group: G.tls,
+    modes: CLIENT,
+  },
+  { flags: '-n, --no-check', help: 'same as -k (wscat compatible)', group: G.tls, modes: CLIENT },
+];
+
+/** `--reconnect [n]` → { short: '-r'?, long: '--reconnect', key: 'reconnect', negate, value }. */
+export interface FlagName {
+  short: string | undefined;
+  long: string;
+  /** The RawFlags / commander attribute name. */
+  key: string;
+  /** A `--no-x` flag (its value is false when given). */
+  negate: boolean;
+  value: 'none' | 'required' | 'optional';
+}
+
+export function flagName(spec: FlagSpec): FlagName {
+  const m = /^(?:(-\w), )?(--[\w-]+)(?: ([<[]).*)?$/.exec(spec.flags);
+  if (!m?.[2]) throw new Error(`bad flag spec '${spec.flags}'`);
+  const long = m[2];
+  const negate = long.startsWith('--no-');
+  const bare = negate ? long.slice(5) : long.slice(2);
+  const key = bare.replace(/-(\w)/g, (_, c: string) => c.toUpperCase());
+  return {
+    short: m[1],
+    long,
+    key,
+    negate,
+    value: m[3] === '<' ? 'required' : m[3] === '[' ? 'optional' : 'none',
+  };
+}
+
+/**
+ * The flags given on the command line that are not valid in `mode`, as the user spelt them
+ * (`-H`, `--reconnect`). `given` holds commander's values; a `--no-x` flag counts as given only
+ * when its value is false, since commander defaults it to true.
+ */
+export function flagsOutsideMode(
+  given: Readonly<Record<string, unknown>>,
+  mode: FlagMode,
+): string[] {
+  const out: string[] = [];
+  for (const spec of FLAGS) {
+    if (!spec.modes || spec.modes.includes(mode)) continue;
+    const n = flagName(spec);
+    const v = given[n.key];
+    const present = n.negate ? v === false : v !== undefined && v !== false;
+    // --proxy <url> and --no-proxy share a key: a string is --proxy, false is --no-proxy.
+    if (n.key === 'proxy' && (n.negate ? v !== false : typeof v !== 'string')) continue;
+    if (present) out.push(n.short ?? n.long);
+  }
+  return [...new Set(out)];
+}
