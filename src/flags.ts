@@ -32,6 +32,7 @@ const G = {
   output: 'Output:',
   connection: 'Connection:',
   tls: 'TLS:',
+  bridges: 'Streams and bridges:',
 } as const;
 
 export const FLAGS: FlagSpec[] = [
@@ -278,6 +279,30 @@ export const FLAGS: FlagSpec[] = [
     modes: CLIENT,
   },
   { flags: '-n, --no-check', help: 'same as -k (wscat compatible)', group: G.tls, modes: CLIENT },
+
+  // Streams and bridges (SPEC §13): src/bridge/
+  {
+    flags: '--stream',
+    help: 'bytes, not lines: stdin → binary messages, received bytes → stdout (ssh ProxyCommand)',
+    group: G.bridges,
+  },
+  {
+    flags: '--tcp-listen <[host:]port>',
+    help: 'local port forward: every TCP connection to this port gets its own WebSocket',
+    group: G.bridges,
+    modes: CLIENT,
+  },
+  {
+    flags: '--to <target>',
+    help: 'listen: carry each client to tcp:HOST:PORT or unix:PATH (websockify)',
+    group: G.bridges,
+    modes: LISTEN,
+  },
+  {
+    flags: '--exec <command>',
+    help: "a program's stdin/stdout ⇄ the WebSocket, lines ↔ messages (listen: one per client, websocketd)",
+    group: G.bridges,
+  },
 ];
 
 /** `--reconnect [n]` → { short: '-r'?, long: '--reconnect', key: 'reconnect', negate, value }. */

@@ -15,6 +15,11 @@ export interface ListenConfig {
   compress: boolean;
   maxMessageSize: number;
   tls: TlsMaterial | undefined;
+  /**
+   * Picked when a client offers one and no -s one matched, never required (bridges: -l --to
+   * accepts websockify's `binary`). Touch point of src/bridge/run.ts.
+   */
+  optionalSubprotocols?: string[];
 }
 
 export interface ListenEvents {
@@ -83,8 +88,8 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
             else done(false, 400, `Offer one of these subprotocols: ${c.subprotocols.join(', ')}`);
           },
     handleProtocols: (offered) => {
-      if (accepted.size === 0) return false;
       for (const p of offered) if (accepted.has(p)) return p;
+      for (const p of c.optionalSubprotocols ?? []) if (offered.has(p)) return p;
       return false;
     },
   });

@@ -2,6 +2,7 @@
 // before any socket is opened.
 
 import { usageError } from './errors.js';
+import { type BridgeOptions, parseBridgeOptions } from './bridge/options.js';
 import { flagsOutsideMode } from './flags.js';
 
 export type OutputFormat = 'pretty' | 'raw' | 'json';
@@ -85,6 +86,8 @@ export interface ClientOptions {
   connect: ConnectOptions;
   session: SessionOptions;
   output: OutputOptions;
+  /** --stream, --tcp-listen, --exec: a byte bridge instead of a message session (src/bridge/). */
+  bridge?: BridgeOptions;
 }
 
 export interface ListenOptions {
@@ -101,6 +104,8 @@ export interface ListenOptions {
   maxMessageSize: number;
   session: SessionOptions;
   output: OutputOptions;
+  /** -l --to, -l --exec: a byte bridge per client instead of the hub (src/bridge/). */
+  bridge?: BridgeOptions;
 }
 
 export type Options = ClientOptions | ListenOptions;
@@ -162,6 +167,11 @@ export interface RawFlags {
   echo?: boolean;
   broadcast?: boolean;
   once?: boolean;
+  // Streams and bridges (src/bridge/options.ts)
+  stream?: boolean;
+  tcpListen?: string;
+  to?: string;
+  exec?: string;
 }
 
 /** Facts about the process the options depend on; injected so this module stays pure. */
@@ -184,7 +194,8 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
         : `${outside} is for listen mode (-l <port>)`,
     );
   }
-  if (flags.listen !== undefined) return parseListen(flags, environment);
+  const bridge = parseBridgeOptions(flags, mode);
+  if (flags.listen !== undefined) return { ...parseListen(flags, environment), bridge };
   if (flags.url !== undefined && flags.connect !== undefined) {
     throw usageError('give the URL once: either as an argument or with -c');
   }
@@ -214,7 +225,8 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     maxRedirects: flags.maxRedirects === undefined ? 10 : parseMaxRedirects(flags.maxRedirects),
   };
 
-  return { kind: 'client', demo, connect, session: parseSession(flags, environment), output };
+  if (bridge && demo) throw usageError('--demo cannot be used with --stream, --tcp-listen or --exec');
+  return { kind: 'client', demo, connect, session: parseSession(flags, environment), output, bridge };
 }
 
 function parseListen(flags: RawFlags, environment: Environment): ListenOptions {

@@ -140,6 +140,8 @@ class Output {
 }
 
 export async function run(options: Options, io: Io, ctx: RunContext): Promise<number> {
+  // Byte bridges (--stream, --tcp-listen, --to, --exec) pair byte streams, not messages.
+  if (options.bridge) return (await import('./bridge/run.js')).runBridge(options, io, ctx);
   let out: Output;
   const [paint, paintErr] = await Promise.all([
     palette(options.output.color),
