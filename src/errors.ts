@@ -5,8 +5,9 @@ import { isNormalClose } from './close-codes.js';
 /**
  * 'application': the application protocol said no (a Socket.IO connect_error, a GraphQL error,
  * a JSON-RPC error response, a STOMP ERROR, a refused CONNACK): exit 5.
+ * 'unmet': something the run waited for did not come (an --await step): exit 4.
  */
-export type ErrorKind = 'usage' | 'connect' | 'protocol' | 'io' | 'application';
+export type ErrorKind = 'usage' | 'connect' | 'protocol' | 'io' | 'application' | 'unmet';
 
 /** An error meant for the user: one `error:` line, an optional `hint:` line, an exit code. */
 export class WsxError extends Error {
@@ -66,7 +67,9 @@ export function exitCodeFor(ending: Ending): number {
         ? EXIT.usage
         : ending.error.kind === 'application'
           ? EXIT.application
-          : EXIT.failure;
+          : ending.error.kind === 'unmet'
+            ? EXIT.unmet
+            : EXIT.failure;
     case 'unmet':
       return EXIT.unmet;
     case 'signal':

@@ -33,6 +33,7 @@ const G = {
   connection: 'Connection:',
   tls: 'TLS:',
   bridges: 'Streams and bridges:',
+  dialects: 'Dialects:',
 } as const;
 
 export const FLAGS: FlagSpec[] = [
@@ -136,6 +137,11 @@ export const FLAGS: FlagSpec[] = [
   },
   { flags: '--timeout <s>', help: 'deadline for the whole run', group: G.ending },
   {
+    flags: '--await-timeout <s>',
+    help: 'how long an --await step, or the wait for outstanding responses, may take (default 10)',
+    group: G.ending,
+  },
+  {
     flags: '--reconnect [n]',
     help: 'after a failed connect or an abnormal ending, reconnect (at most n times)',
     group: G.ending,
@@ -217,6 +223,17 @@ export const FLAGS: FlagSpec[] = [
     choices: ['8', '13'],
   },
   { flags: '--no-compress', help: 'do not offer permessage-deflate', group: G.connection },
+  {
+    flags: '--http2',
+    help: 'WebSocket over HTTP/2 (RFC 8441), else HTTP/1.1; listen: serve both',
+    group: G.connection,
+  },
+  {
+    flags: '--http2-only',
+    help: 'like --http2, but fail when the server does not offer it',
+    group: G.connection,
+    modes: CLIENT,
+  },
   {
     flags: '--max-message-size <bytes>',
     help: 'largest incoming message (default 100M)',
@@ -302,6 +319,96 @@ export const FLAGS: FlagSpec[] = [
     flags: '--exec <command>',
     help: "a program's stdin/stdout ⇄ the WebSocket, lines ↔ messages (listen: one per client, websocketd)",
     group: G.bridges,
+  },
+
+  {
+    flags: '--dialect <name>',
+    help: 'speak an application protocol: socketio, graphql, jsonrpc, cdp, stomp, mqtt, none',
+    group: G.dialects,
+    modes: CLIENT,
+    choices: ['socketio', 'graphql', 'jsonrpc', 'cdp', 'stomp', 'mqtt', 'none'],
+  },
+  {
+    flags: '--init <json>',
+    help: "the payload of the dialect's opening message (Socket.IO auth, connection_init)",
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--socketio-version <2|4>',
+    help: 'Socket.IO 4 (and 3) or 2: Engine.IO 4 or 3 (default 4)',
+    group: G.dialects,
+    modes: CLIENT,
+    choices: ['2', '4'],
+  },
+  {
+    flags: '--socketio-path <path>',
+    help: 'the Socket.IO endpoint path (default /socket.io/)',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--variables <json>',
+    help: 'GraphQL variables for every operation (a JSON object)',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--target <target>',
+    help: 'CDP: attach to the first target of this type (page), id or URL part, from /json/list',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--events',
+    help: 'CDP raw output: print events too, not only results',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--sub <destination>',
+    help: 'stomp/mqtt: subscribe to this destination or topic at start (repeatable)',
+    group: G.dialects,
+    modes: CLIENT,
+    repeatable: true,
+  },
+  {
+    flags: '--pub <destination>',
+    help: 'stomp/mqtt: send typed and piped lines to this destination or topic',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--qos <0|1|2>',
+    help: 'mqtt: QoS of --sub and --pub (default 0)',
+    group: G.dialects,
+    modes: CLIENT,
+    choices: ['0', '1', '2'],
+  },
+  {
+    flags: '--vhost <host>',
+    help: "stomp: the CONNECT host header, RabbitMQ's vhost (default the URL's host name)",
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--client-id <id>',
+    help: 'mqtt: the client identifier (default wsx- and random characters)',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--keepalive <s>',
+    help: 'mqtt: keep-alive; PINGREQ every s seconds, an unanswered one ends the run (default 60)',
+    group: G.dialects,
+    modes: CLIENT,
+  },
+  {
+    flags: '--mqtt-version <v>',
+    help: 'mqtt: protocol version 3.1.1 or 5 (default 3.1.1)',
+    group: G.dialects,
+    modes: CLIENT,
+    choices: ['3.1.1', '5'],
   },
 ];
 

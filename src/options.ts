@@ -1,9 +1,11 @@
 // Pure: raw CLI flags → a validated, normalised Options value. Every usage error is raised here,
 // before any socket is opened.
 
-import { usageError } from './errors.js';
 import { type BridgeOptions, parseBridgeOptions } from './bridge/options.js';
+import { type DialectOptions, parseDialectOptions } from './dialects/options.js';
+import { usageError } from './errors.js';
 import { flagsOutsideMode } from './flags.js';
+import { type Http2Mode, parseHttp2Option } from './transport/http2-options.js';
 
 export type OutputFormat = 'pretty' | 'raw' | 'json';
 
@@ -35,6 +37,8 @@ export interface ConnectOptions {
   auth: { user: string; pass: string | undefined } | undefined;
   protocolVersion: 8 | 13;
   compress: boolean;
+  /** --http2 / --http2-only (RFC 8441). */
+  http2: Http2Mode;
   maxMessageSize: number;
   handshakeTimeoutMs: number;
   tls: TlsOptions;
@@ -64,6 +68,11 @@ export interface SessionOptions {
   binary: boolean;
   /** After end of input: ms to keep receiving; -1 = until the server closes. */
   waitMs: number;
+  /** -w was given (dialects close at once after their responses unless it was). */
+  waitGiven: boolean;
+  /** --await-timeout: how long an --await step, or the end of input's wait for outstanding
+   * responses, may take (ms). */
+  awaitTimeoutMs: number;
   count: number | undefined;
   expect: RegExp | undefined;
   timeoutMs: number | undefined;
@@ -86,6 +95,8 @@ export interface ClientOptions {
   connect: ConnectOptions;
   session: SessionOptions;
   output: OutputOptions;
+  /** --dialect and its options (src/dialects/options.ts). */
+  dialect: DialectOptions;
   /** --stream, --tcp-listen, --exec: a byte bridge instead of a message session (src/bridge/). */
   bridge?: BridgeOptions;
 }
@@ -97,10 +108,14 @@ export interface ListenOptions {
   echo: boolean;
   broadcast: boolean;
   once: boolean;
+  /** --max-backlog: a client with more unsent bytes than this is closed with 1008. */
+  maxBacklog: number;
   /** -s: accept only clients offering one of these; [] = accept any (and pick none). */
   subprotocols: string[];
   tls: TlsOptions;
   compress: boolean;
+  /** --http2: also serve RFC 8441 streams (h2 via ALPN with TLS, h2c prior knowledge without). */
+  http2: boolean;
   maxMessageSize: number;
   session: SessionOptions;
   output: OutputOptions;
@@ -117,6 +132,7 @@ export interface RawFlags {
   demo?: boolean;
   execute?: string[];
   wait?: string;
+  awaitTimeout?: string;
   null?: boolean;
   split?: boolean;
   binary?: boolean;
@@ -147,6 +163,8 @@ export interface RawFlags {
   auth?: string;
   protocolVersion?: string;
   compress?: boolean;
+  http2?: boolean;
+  http2Only?: boolean;
   maxMessageSize?: string;
   handshakeTimeout?: string;
   ca?: string;
@@ -167,11 +185,27 @@ export interface RawFlags {
   echo?: boolean;
   broadcast?: boolean;
   once?: boolean;
+  dialect?: string;
+  init?: string;
+  socketioVersion?: string;
+  socketioPath?: string;
+  variables?: string;
+  target?: string;
+  events?: boolean;
+  // stomp and mqtt (src/dialects/broker-options.ts)
+  sub?: string[];
+  pub?: string;
+  qos?: string;
+  vhost?: string;
+  clientId?: string;
+  keepalive?: string;
+  mqttVersion?: string;
   // Streams and bridges (src/bridge/options.ts)
   stream?: boolean;
   tcpListen?: string;
   to?: string;
   exec?: string;
+  maxBacklog?: string;
 }
 
 /** Facts about the process the options depend on; injected so this module stays pure. */
@@ -216,6 +250,7 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     auth: flags.auth === undefined ? undefined : parseAuth(flags.auth, environment.stdinIsTTY),
     protocolVersion: parseProtocolVersion(flags.protocolVersion),
     compress: flags.compress !== false,
+    http2: parseHttp2Option(flags),
     maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
     handshakeTimeoutMs: parsePositiveSeconds('--handshake-timeout', flags.handshakeTimeout, 10),
     tls: parseTls(flags, environment.stdinIsTTY),
@@ -225,8 +260,17 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     maxRedirects: flags.maxRedirects === undefined ? 10 : parseMaxRedirects(flags.maxRedirects),
   };
 
-  if (bridge && demo) throw usageError('--demo cannot be used with --stream, --tcp-listen or --exec');
-  return { kind: 'client', demo, connect, session: parseSession(flags, environment), output, bridge };
+  if (bridge && demo)
+    throw usageError('--demo cannot be used with --stream, --tcp-listen or --exec');
+  return {
+    kind: 'client',
+    demo,
+    connect,
+    session: parseSession(flags, environment),
+    output,
+    bridge,
+    dialect: parseDialectOptions(flags),
+  };
 }
 
 function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
@@ -244,9 +288,11 @@ function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
     echo: flags.echo === true,
     broadcast: flags.broadcast === true,
     once: flags.once === true,
+    maxBacklog: parseBytes('--max-backlog', flags.maxBacklog, 16 * MiB, 1024),
     subprotocols: (flags.subprotocol ?? []).map(parseSubprotocol),
     tls,
     compress: flags.compress !== false,
+    http2: flags.http2 === true,
     maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
     session: parseSession(flags, environment),
     output: parseOutput(flags, environment),
@@ -299,6 +345,8 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
     framing: flags.split === false ? 'whole' : flags.null ? 'null' : 'line',
     binary: flags.binary === true,
     waitMs: parseWait(flags.wait),
+    waitGiven: flags.wait !== undefined,
+    awaitTimeoutMs: parsePositiveSeconds('--await-timeout', flags.awaitTimeout, 10),
     count,
     expect: flags.expect === undefined ? undefined : parseRegex(flags.expect),
     timeoutMs:

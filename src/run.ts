@@ -15,6 +15,8 @@ import {
 } from './errors.js';
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
+import { featuresFor } from './layers/features.js';
+import type { LayerContext } from './layers/layer.js';
 import type {
   ClientOptions,
   ListenOptions,
@@ -26,9 +28,11 @@ import { type AskSecret, loadTlsMaterial, prepareConnect } from './prepare.js';
 import { parseRecording, type ReplayMessage } from './recording.js';
 import { createRenderer, errorLines, palette } from './render/renderer.js';
 import { type Palette, PLAIN } from './render/text.js';
+import { registerCommands } from './session/commands.js';
 import { Controller } from './session/controller.js';
 import type { Driver } from './session/driver.js';
 import { historyPath } from './session/history.js';
+import { weightier } from './session/lifecycle.js';
 import { runPipe } from './session/pipe.js';
 
 export type SignalName = 'SIGINT' | 'SIGTERM';
@@ -54,6 +58,8 @@ class Output {
   private readonly render: ReturnType<typeof createRenderer>;
   /** Who to pause when stdout cannot keep up. */
   driver: Driver | undefined;
+  /** --record could not be written: the run's exit code is at least 1. */
+  recordError: WsxError | undefined;
 
   /** --record: the json rendering of every event, appended to a file. */
   private recorder:
@@ -69,14 +75,24 @@ class Output {
     if (options.record !== undefined) {
       let fd: number;
       try {
-        fd = openSync(options.record, 'a');
+        // A recording can hold secrets (tokens in messages): only its owner reads it.
+        fd = openSync(options.record, 'a', 0o600);
       } catch (err) {
         throw usageError(
           `cannot write --record file '${options.record}': ${describeFileError(err)}`,
         );
       }
       const stream = createWriteStream('', { fd });
-      stream.on('error', () => {});
+      const file = options.record;
+      stream.on('error', (err) => {
+        if (this.recordError) return;
+        this.recordError = new WsxError(
+          'io',
+          `writing the --record file '${file}' failed: ${describeFileError(err)}`,
+          { code: (err as NodeJS.ErrnoException).code },
+        );
+        this.sink.err(errorLines(this.recordError, this.paintErr));
+      });
       this.recorder = {
         stream,
         writer: new BatchedWriter(stream),
@@ -183,6 +199,7 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
     await out.end();
     await cleanup();
   }
+  if (out.recordError) ending = weightier(ending, { kind: 'error', error: out.recordError });
   return exitCodeFor(ending);
 }
 
@@ -233,14 +250,24 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
     // The demo server is on loopback: never through a proxy.
     target = { ...target, url: demo.url, noProxy: true };
   }
+  const features = await featuresFor(options);
+  registerCommands(features.flatMap((f) => f.commands ?? []));
+  const layerCtx: LayerContext = {
+    now: Date.now,
+    note: (level, text) => out.emit({ time: Date.now(), event: 'note', level, text }),
+    verbose: options.output.verbose ? out.verbose : undefined,
+  };
   let prepared: Awaited<ReturnType<typeof prepareConnect>>;
   try {
+    for (const f of features) if (f.prepare) target = await f.prepare(target, layerCtx);
     prepared = await prepareConnect(target, ctx.askSecret);
   } catch (err) {
     await demo?.close();
     throw err;
   }
   const driver = new Controller({
+    features,
+    verbose: options.output.verbose ? out.verbose : undefined,
     connect: (signal) =>
       connect(prepared, {
         signal,
@@ -260,7 +287,10 @@ async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext
     import('./listen.js'),
     import('./session/hub.js'),
   ]);
+  const features = await featuresFor(options);
+  registerCommands(features.flatMap((f) => f.commands ?? []));
   const driver = new Hub({
+    features,
     start: () =>
       listen({
         port: options.port,

@@ -225,6 +225,13 @@ export const COMMANDS: Command[] = [
   },
 ];
 
+/** A layer's commands join the table for this run (before the REPL starts). */
+export function registerCommands(commands: Command[]): void {
+  for (const c of commands) {
+    if (!COMMANDS.some((x) => x.name === c.name)) COMMANDS.push(c);
+  }
+}
+
 const commandsFor = (kind: Driver['kind']) =>
   COMMANDS.filter((c) => c.only === undefined || c.only === kind);
 

@@ -1,113 +1,117 @@
-// Drives one client connection for a session (pipe, execute or REPL): wires Peer events to the
-// renderer, tracks --count/--expect/--timeout, and decides how the run ended.
+// Drives one client connection for a session (pipe, execute or REPL): opens it (again, with
+// --reconnect), wraps it in the run's layers, queues input while it is not open, and feeds
+// every ending into the Lifecycle, which alone decides how the run ended.
 
 import { isNormalClose, isRetryableClose } from '../close-codes.js';
 import { type Ending, WsxError } from '../errors.js';
-import type { WsxEvent } from '../events.js';
+import { KeepaliveLayer } from '../layers/keepalive.js';
+import { findLayer, Layer, type LayerContext, type LayerFeature } from '../layers/layer.js';
 import type { SessionOptions } from '../options.js';
-import { CLOSE_WAIT_MS, type CloseInfo, type Peer } from '../peer.js';
+import { CLOSE_WAIT_MS, type CloseInfo, type MessagePeer, type MessageView } from '../peer.js';
 import { maskUrl } from '../render/mask.js';
 import { describeHeaders, describePeerStatus } from './describe.js';
 import type { Driver } from './driver.js';
-import { Goal } from './goal.js';
-import { Timers } from './timers.js';
+import { type Emit, Lifecycle } from './lifecycle.js';
+import { wirePeer } from './wire.js';
+
+export type { Emit } from './lifecycle.js';
 
 /** After a signal: how long to wait for the server to answer our 1001. */
 const SIGNAL_CLOSE_WAIT_MS = 1000;
 
-export type Emit = (event: WsxEvent) => void;
-
-/**
- * Send on one peer and, when wanted, emit the outgoing message event (raw mode shows none, so it
- * skips the work; REPL-typed messages are marked so pretty mode does not repeat them).
- */
-export function sendShown(
-  peer: Peer,
-  data: Buffer | string,
-  binary: boolean,
-  o: { typed: boolean; show: boolean; emit: Emit; time: number; client?: number },
-): void {
-  if (!peer.isOpen) return;
-  peer.send(data, binary);
-  if (!o.show && !o.typed) return;
-  const buf = typeof data === 'string' ? Buffer.from(data) : data;
-  const client = o.client === undefined ? {} : { client: o.client };
-  o.emit({
-    time: o.time,
-    event: 'message',
-    direction: 'out',
-    binary,
-    data: buf,
-    typed: o.typed,
-    ...client,
-  });
-}
-
 export interface ControllerDeps {
-  /** Opens the connection; rejects with a WsxError. */
-  connect: (signal: AbortSignal) => Promise<Peer>;
+  /** Opens the transport connection; rejects with a WsxError. */
+  connect: (signal: AbortSignal) => Promise<MessagePeer>;
   emit: Emit;
   session: SessionOptions;
   /** Build events for outgoing messages (raw mode shows none, so it skips the work). */
   showOutgoing: boolean;
+  /** Layers wrapped around every new connection, innermost first. */
+  features?: LayerFeature[];
+  /** -v lines, for layers. */
+  verbose?: (line: string) => void;
   now?: () => number;
 }
 
-type OurClose = 'done' | 'timeout' | 'signal';
+/** Why we started the close handshake. */
+type OurClose = 'done' | 'timeout' | 'signal' | 'reconnect';
 
 export class Controller implements Driver {
   readonly kind = 'client';
-  peer: Peer | undefined;
+  /** The current connection, wrapped in its layers (undefined before the first open). */
+  peer: MessagePeer | undefined;
   readonly ended: Promise<Ending>;
-  private resolveEnded!: (e: Ending) => void;
-  private finished = false;
-  private readonly goal: Goal;
-  private error: WsxError | undefined;
-  private signal: 'SIGINT' | 'SIGTERM' | undefined;
+  private readonly life: Lifecycle;
   private ourClose: OurClose | undefined;
-  private readonly timers = new Timers();
   private connectAbort: AbortController | undefined;
   private readonly now: () => number;
+  private readonly layerCtx: LayerContext;
   /** --reconnect: reconnects made so far. */
   private reconnects = 0;
-  /** True while waiting to reconnect: the session keeps its input (sends are queued). */
-  private reconnecting = false;
+  /** Input held while no connection is open but one may come (connecting, back-off). */
   private pending: Array<{ data: Buffer | string; binary: boolean }> = [];
   private pendingBytes = 0;
   private reopenWaiters: Array<() => void> = [];
-  private sleepers: Array<() => void> = [];
+  /** stdin EOF / last -x seen: every new connection runs the end-of-input rule again. */
+  private inputEnded = false;
+  private waitTimer: NodeJS.Timeout | undefined;
+  private typing = false;
+  /** Bumped on every new connection: senders of the old one (replay, -x) stop. */
+  generation = 0;
   /** Called after a --reconnect succeeds (the session re-sends its -x messages). */
   onReopened: (() => void) | undefined;
-  /** Called when the connection closes (the REPL stops reading). */
+  /** Called when the connection closes for good (the REPL stops reading). */
   onClosed: (() => void) | undefined;
+  private receiving = true;
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
-    this.goal = new Goal(deps.session);
-    this.ended = new Promise((resolve) => {
-      this.resolveEnded = resolve;
+    this.life = new Lifecycle({
+      session: deps.session,
+      emit: deps.emit,
+      now: this.now,
+      onDeadline: () => this.onDeadline(),
     });
-    const { timeoutMs } = deps.session;
-    if (timeoutMs !== undefined) this.timers.after(timeoutMs, () => this.onTimeout());
+    this.ended = this.life.ended;
+    this.layerCtx = {
+      now: this.now,
+      note: (level, text) => this.life.note(level, text),
+      verbose: deps.verbose,
+    };
   }
 
   get isFinished(): boolean {
-    return this.finished;
+    return this.life.finished;
   }
 
   get connected(): boolean {
-    return this.peer?.isOpen === true || this.reconnecting;
+    return this.peer?.isOpen === true || this.mayReopen;
+  }
+
+  /** Input given now will go out on a later connection. */
+  private get mayReopen(): boolean {
+    const p = this.life.phase;
+    return (
+      p === 'connecting' ||
+      p === 'backoff' ||
+      (p === 'closing' && this.ourClose === undefined && this.reconnectsLeft)
+    );
+  }
+
+  private get reconnectsLeft(): boolean {
+    const budget = this.deps.session.reconnect;
+    return budget !== undefined && this.reconnects < budget;
   }
 
   get bufferedAmount(): number {
-    return this.reconnecting ? this.pendingBytes : (this.peer?.bufferedAmount ?? 0);
+    return this.peer?.isOpen ? this.peer.bufferedAmount : this.pendingBytes;
   }
 
   async waitForDrain(below: number): Promise<void> {
-    if (this.reconnecting && this.pendingBytes > below) {
+    while (!this.peer?.isOpen && this.pendingBytes > below && !this.life.finished) {
       await new Promise<void>((resolve) => this.reopenWaiters.push(resolve));
     }
-    await (this.peer?.waitForDrain(below) ?? Promise.resolve());
+    if (this.peer?.isOpen) await this.peer.waitForDrain(below);
   }
 
   ping(data: Buffer): void {
@@ -119,6 +123,7 @@ export class Controller implements Driver {
   }
 
   setReceiving(on: boolean): void {
+    this.receiving = on;
     if (on) this.peer?.resume();
     else this.peer?.pause();
   }
@@ -135,81 +140,96 @@ export class Controller implements Driver {
     return this.peer ? describeHeaders(this.peer) : '(not connected)';
   }
 
-  /** Connect (again). False when the run is over. */
-  async open(): Promise<boolean> {
-    return (await this.openPeer()) !== undefined;
+  layer<T extends MessagePeer>(name: string): T | undefined {
+    return this.peer?.isOpen ? findLayer<T>(this.peer, name) : undefined;
   }
 
-  private async openPeer(): Promise<Peer | undefined> {
-    if (this.finished) return undefined;
-    this.connectAbort = new AbortController();
-    let peer: Peer;
-    try {
-      peer = await this.deps.connect(this.connectAbort.signal);
-    } catch (err) {
-      this.connectAbort = undefined;
-      if (this.finished) return undefined;
-      if (this.signal) return this.finish({ kind: 'signal', signal: this.signal });
-      const error = err instanceof WsxError ? err : new WsxError('connect', String(err));
-      if (this.ourClose === 'timeout') {
-        this.endAfterTimeoutBeforeOpen();
-        return undefined;
+  note(level: 'info' | 'warn', text: string): void {
+    this.life.note(level, text);
+  }
+
+  /** Connect (again). False when the run is over. */
+  async open(): Promise<boolean> {
+    for (;;) {
+      if (this.life.finished) return false;
+      this.life.to('connecting');
+      this.connectAbort = new AbortController();
+      let transport: MessagePeer;
+      try {
+        transport = await this.deps.connect(this.connectAbort.signal);
+      } catch (err) {
+        this.connectAbort = undefined;
+        if (this.life.finished) return false;
+        const error = err instanceof WsxError ? err : new WsxError('connect', String(err));
+        if (this.life.signal) {
+          this.life.finish();
+          return false;
+        }
+        if (this.life.deadlinePassed) {
+          this.endAfterDeadlineBeforeOpen();
+          return false;
+        }
+        if (await this.backOff(`connecting failed: ${error.message}`)) continue;
+        if (this.life.finished) return false;
+        this.life.fail(error);
+        this.life.finish();
+        return false;
       }
-      if (await this.backOff(`connecting failed: ${error.message}`)) return this.openPeer();
-      if (this.finished) return undefined;
-      this.emitError(error);
-      return this.finish({ kind: 'error', error });
+      this.connectAbort = undefined;
+      if (this.life.finished) {
+        transport.terminate();
+        return false;
+      }
+      this.attach(transport);
+      return true;
     }
-    this.connectAbort = undefined;
-    if (this.finished) {
-      peer.terminate();
-      return undefined;
-    }
-    const again = this.reconnects > 0;
-    this.attach(peer);
-    if (again) this.onReopened?.();
-    return peer;
   }
 
   /**
    * --reconnect: if the budget allows, say why, wait (0.5 s doubling to 30 s, ±20% jitter) and
-   * return true; the caller then connects again.
+   * return true; the caller then connects again. --timeout, a signal or /quit end the wait.
    */
   private async backOff(why: string): Promise<boolean> {
-    const budget = this.deps.session.reconnect;
-    if (budget === undefined || this.reconnects >= budget || this.finished || this.signal)
-      return false;
+    if (!this.reconnectsLeft || this.life.finished || this.life.signal) return false;
     this.reconnects++;
     const base = Math.min(30_000, 500 * 2 ** (this.reconnects - 1));
     const delay = Math.round(base * (0.8 + Math.random() * 0.4));
+    const budget = this.deps.session.reconnect ?? 0;
     const of = Number.isFinite(budget) ? ` of ${budget}` : '';
-    this.reconnecting = true;
-    this.note(
+    this.life.to('backoff');
+    this.life.note(
       'warn',
       `${why}; reconnecting in ${(delay / 1000).toFixed(1)} s (attempt ${this.reconnects}${of})`,
     );
-    // finish() wakes sleepers too, so a run that ends meanwhile (Ctrl-C) never leaves this hanging.
-    await new Promise<void>((resolve) => {
-      this.timers.after(delay, resolve);
-      this.sleepers.push(resolve);
-    });
-    return !this.finished;
+    await this.life.sleep(delay);
+    return !this.life.finished;
   }
 
-  private flushPending(): void {
-    this.reconnecting = false;
-    const pending = this.pending;
-    this.pending = [];
-    this.pendingBytes = 0;
-    for (const p of pending) this.send(p.data, p.binary);
-    for (const w of this.reopenWaiters.splice(0)) w();
-  }
-
-  private attach(peer: Peer): void {
+  private attach(transport: MessagePeer): void {
+    let top = transport;
+    const { session } = this.deps;
+    if (session.pingIntervalMs !== undefined) {
+      top = new KeepaliveLayer(top, this.layerCtx, {
+        intervalMs: session.pingIntervalMs,
+        timeoutMs: session.pingTimeoutMs,
+        showPing: () =>
+          this.deps.emit({
+            time: this.now(),
+            event: 'ping',
+            direction: 'out',
+            data: Buffer.alloc(0),
+          }),
+      });
+    }
+    for (const f of this.deps.features ?? []) top = f.wrap(top, this.layerCtx);
+    const peer = top;
+    const again = this.generation > 0;
+    this.generation++;
     this.peer = peer;
     this.ourClose = undefined;
-    const { emit } = this.deps;
-    emit({
+    this.fatal = false;
+    this.life.to('open');
+    this.deps.emit({
       time: this.now(),
       event: 'open',
       // The URL may carry a password (ws://user:pass@host/): never print it.
@@ -217,65 +237,53 @@ export class Controller implements Driver {
       protocol: peer.info.protocol,
       extensions: peer.info.extensions,
     });
-    peer.on('message', (data, binary) => this.onMessage(data, binary));
-    peer.on('ping', (data) => emit({ time: this.now(), event: 'ping', direction: 'in', data }));
-    peer.on('pong', (data, direction, rtt) =>
-      emit({ time: this.now(), event: 'pong', direction, data, rtt, auto: direction === 'out' }),
-    );
-    peer.on('error', (err) => {
-      this.error ??= err;
-      this.emitError(err);
+    wirePeer(peer, {
+      emit: this.deps.emit,
+      now: this.now,
+      showOutgoing: this.deps.showOutgoing,
+      typing: () => this.typing,
+      onMessage: (data, binary, view) => this.onMessage(data, binary, view),
+      onError: (err) => this.onError(err),
     });
     peer.on('close', (info) => this.onClose(peer, info));
+    if (!this.receiving) peer.pause();
     peer.start();
-    this.keepAlive(peer);
-    if (this.reconnecting) this.flushPending();
+    this.flushPending();
+    if (again) this.onReopened?.();
+    if (this.inputEnded) this.armEndOfInput();
   }
 
-  /** --ping-interval / --ping-timeout: ping regularly; a ping unanswered in time means a dead link. */
-  private keepAlive(peer: Peer): void {
-    const { pingIntervalMs, pingTimeoutMs } = this.deps.session;
-    if (pingIntervalMs === undefined) return;
-    let lastPong = 0;
-    const deadlines = new Set<NodeJS.Timeout>();
-    peer.on('pong', (_data, direction) => {
-      if (direction === 'in') lastPong = performance.now();
-    });
-    const interval = setInterval(() => {
-      if (!peer.isOpen) return;
-      const sentAt = performance.now();
-      peer.ping(Buffer.alloc(0));
-      this.deps.emit({ time: this.now(), event: 'ping', direction: 'out', data: Buffer.alloc(0) });
-      if (pingTimeoutMs === undefined) return;
-      const deadline = setTimeout(() => {
-        deadlines.delete(deadline);
-        if (lastPong >= sentAt || !peer.isOpen) return;
-        this.error ??= new WsxError(
-          'protocol',
-          `no pong within ${pingTimeoutMs / 1000} s: the connection is dead`,
-          {
-            code: 'PING_TIMEOUT',
-          },
-        );
-        this.emitError(this.error);
-        peer.terminate();
-      }, pingTimeoutMs);
-      deadlines.add(deadline);
-    }, pingIntervalMs);
-    peer.once('close', () => {
-      clearInterval(interval);
-      for (const d of deadlines) clearTimeout(d);
-    });
+  private flushPending(): void {
+    const pending = this.pending;
+    this.pending = [];
+    this.pendingBytes = 0;
+    for (const p of pending) this.send(p.data, p.binary);
+    for (const w of this.reopenWaiters.splice(0)) w();
   }
 
-  private onMessage(data: Buffer, binary: boolean): void {
+  private onError(err: WsxError): void {
+    // An application error (exit 5) is shown and remembered; the run goes on. A protocol or
+    // connection error means this connection is broken: no reconnect after it.
+    if (err.kind !== 'application' && err.kind !== 'unmet') this.fatal = true;
+    this.life.fail(err);
+  }
+
+  private onMessage(data: Buffer, binary: boolean, view: MessageView | undefined): void {
+    const { goal } = this.life;
     // --count n prints exactly n messages; anything after the goal is not shown.
-    if (this.goal.met || this.finished) return;
-    this.deps.emit({ time: this.now(), event: 'message', direction: 'in', binary, data });
-    if (this.goal.record(data, binary)) this.close('done');
+    if (goal.met || this.life.finished) return;
+    this.deps.emit({
+      time: this.now(),
+      event: 'message',
+      direction: 'in',
+      binary,
+      data,
+      ...(view ? { view } : {}),
+    });
+    if (goal.record(data, binary, view)) this.close('done');
   }
 
-  private onClose(peer: Peer, info: CloseInfo): void {
+  private onClose(peer: MessagePeer, info: CloseInfo): void {
     this.deps.emit({
       time: this.now(),
       event: 'close',
@@ -284,81 +292,121 @@ export class Controller implements Driver {
       clean: info.closeFrameReceived,
     });
     // A connection replaced by /reconnect ends quietly.
-    if (peer !== this.peer) return;
-    if (this.ourClose === undefined && !this.error && isRetryableClose(info.code)) {
+    if (peer !== this.peer || this.life.finished) return;
+    this.clearWaitTimer();
+    if (this.ourClose === undefined && isRetryableClose(info.code) && !this.hasFatalError()) {
       void this.backOff(`the connection ended (${info.code})`).then(async (retry) => {
         if (retry) {
-          this.clearWaitTimer();
-          if (await this.openPeer()) return;
-          if (this.finished) return;
+          if (await this.open()) return;
+          if (this.life.finished) return;
         }
-        this.onClosed?.();
-        this.finish(this.endingFor(info));
+        this.end(info);
       });
       return;
     }
-    this.onClosed?.();
-    this.finish(this.endingFor(info));
+    this.end(info);
   }
 
-  private endingFor(info: CloseInfo): Ending {
-    if (this.error) return { kind: 'error', error: this.error };
-    if (this.signal) return { kind: 'signal', signal: this.signal };
-    const unmet: Ending = { kind: 'unmet', what: this.goal.describe() };
-    if (this.ourClose !== undefined) {
-      if (!info.closeFrameReceived) {
-        this.note(
+  private fatal = false;
+
+  private hasFatalError(): boolean {
+    return this.fatal;
+  }
+
+  private end(info: CloseInfo): void {
+    this.onClosed?.();
+    if (this.ourClose !== undefined && this.ourClose !== 'reconnect') {
+      if (!info.closeFrameReceived && !this.fatal) {
+        this.life.note(
           'warn',
           `the server did not answer the close frame within ${CLOSE_WAIT_MS / 1000} s`,
         );
       }
-      return this.goal.unmet ? unmet : { kind: 'done' };
-    }
-    if (!info.closeFrameReceived || !isNormalClose(info.code)) {
-      return {
+    } else if (!info.closeFrameReceived || !isNormalClose(info.code)) {
+      this.life.record({
         kind: 'closed',
         code: info.code,
         reason: info.reason,
         closeFrameReceived: info.closeFrameReceived,
-      };
+      });
     }
-    return this.goal.unmet ? unmet : { kind: 'done' };
+    this.life.finish();
   }
 
-  /** Send a message the session read (stdin line, -x, REPL line). */
+  /** Send a message the session read (stdin line, -x, REPL line) through the layers. */
   send(data: Buffer | string, binary: boolean, typed = false): void {
-    if (this.reconnecting) {
-      this.pending.push({ data, binary });
-      this.pendingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+    const peer = this.peer;
+    if (peer?.isOpen) {
+      this.typing = typed;
+      peer.input(data, binary);
+      this.typing = false;
       return;
     }
-    if (this.peer)
-      sendShown(this.peer, data, binary, {
-        typed,
-        show: this.deps.showOutgoing,
-        emit: this.deps.emit,
-        time: this.now(),
-      });
+    // Not open: keep it for the next connection if one may come (SPEC §6: queued, not dropped).
+    if (this.life.finished || !(this.life.phase === 'idle' || this.mayReopen)) return;
+    this.pending.push({ data, binary });
+    this.pendingBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
+  }
+
+  sendMany(messages: Buffer[], binary: boolean): void {
+    const peer = this.peer;
+    // Without layers the transport frames a whole chunk at once; layers take one at a time.
+    if (peer?.isOpen && !(peer instanceof Layer)) peer.sendMany(messages, binary);
+    else for (const m of messages) this.send(m, binary);
   }
 
   /**
-   * Input is over (stdin EOF, last -x). With a goal, the run waits for it; otherwise it keeps
-   * receiving for --wait, then closes.
+   * Input is over (stdin EOF, last -x). With a goal, the run waits for it; otherwise it waits for
+   * the layers' outstanding responses and then keeps receiving for --wait, then closes.
    */
   inputDone(): void {
-    if (this.finished || this.goal.active) return;
-    const { waitMs } = this.deps.session;
-    if (waitMs < 0) return;
-    if (waitMs === 0) this.close('done');
-    else this.waitTimer = this.timers.after(waitMs, () => this.close('done'));
+    this.inputEnded = true;
+    if (this.peer?.isOpen) this.armEndOfInput();
   }
 
-  private waitTimer: NodeJS.Timeout | undefined;
+  private armEndOfInput(): void {
+    if (this.life.finished || this.life.goal.active) return;
+    const peer = this.peer;
+    if (!peer) return;
+    const { waitMs, waitGiven } = this.deps.session;
+    const afterSettled = () => {
+      if (peer !== this.peer || this.life.finished) return;
+      // Dialects: once every response is in, close at once unless -w was given (SPEC §12).
+      const ms = outstanding && !waitGiven ? 0 : waitMs;
+      if (ms < 0) return;
+      this.clearWaitTimer();
+      if (ms === 0) this.close('done');
+      else this.waitTimer = this.life.timers.after(ms, () => this.close('done'));
+    };
+    const outstanding = peer.outstanding() > 0;
+    if (!outstanding) {
+      afterSettled();
+      return;
+    }
+    const limit = this.deps.session.awaitTimeoutMs;
+    const guard = this.life.timers.after(limit, () => {
+      peer.off('settled', onSettled);
+      if (peer !== this.peer || this.life.finished) return;
+      this.life.fail(
+        new WsxError(
+          'unmet',
+          `${peer.outstanding()} response(s) still outstanding after ${limit / 1000} s`,
+          { hint: 'raise --await-timeout' },
+        ),
+      );
+      this.close('done');
+    });
+    const onSettled = () => {
+      this.life.timers.clear(guard);
+      afterSettled();
+    };
+    peer.once('settled', onSettled);
+  }
 
-  /** A reconnect starts the --wait period again (the session calls inputDone after re-sending). */
+  /** A reconnect starts the --wait period again (armEndOfInput runs on the new connection). */
   private clearWaitTimer(): void {
     if (this.waitTimer === undefined) return;
-    this.timers.clear(this.waitTimer);
+    this.life.timers.clear(this.waitTimer);
     this.waitTimer = undefined;
   }
 
@@ -367,104 +415,93 @@ export class Controller implements Driver {
     const old = this.peer;
     this.peer = undefined;
     if (old && !old.isClosed) {
+      this.ourClose = 'reconnect';
+      this.life.to('closing');
       const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
       old.close(1000, '');
       const guard = setTimeout(() => old.terminate(), CLOSE_WAIT_MS);
       await closed;
       clearTimeout(guard);
     }
-    this.note('info', 'reconnecting…');
+    this.life.note('info', 'reconnecting…');
     await this.open();
   }
 
-  /** The user is done (REPL /quit, Ctrl-D). */
+  /** The user is done (REPL /quit, Ctrl-D), also while connecting or backing off. */
   quit(): void {
-    if (!this.peer) {
-      this.finish({ kind: 'done' });
+    const { phase } = this.life;
+    if (this.peer && !this.peer.isClosed && (phase === 'open' || phase === 'closing')) {
+      this.close('done');
       return;
     }
-    this.close('done');
+    this.connectAbort?.abort();
+    this.life.finish();
   }
 
   /** SIGINT / SIGTERM outside the REPL: try a 1001 close, then end with 130 / 143. */
   interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
-    if (this.finished) return;
-    if (this.signal) {
+    if (this.life.finished) return;
+    if (this.life.signal) {
       // Second signal: stop waiting.
       this.peer?.terminate();
-      this.finish({ kind: 'signal', signal });
+      this.life.finish();
       return;
     }
-    this.signal = signal;
-    if (this.connectAbort) {
-      this.connectAbort.abort();
+    this.life.signal = signal;
+    if (!this.peer?.isOpen) {
+      this.connectAbort?.abort();
+      if (this.life.phase === 'backoff' || this.life.phase === 'idle') this.life.finish();
       return;
     }
     this.close('signal', 1001, '');
-    this.timers.after(SIGNAL_CLOSE_WAIT_MS, () => {
+    this.life.timers.after(SIGNAL_CLOSE_WAIT_MS, () => {
       this.peer?.terminate();
-      this.finish({ kind: 'signal', signal });
+      this.life.finish();
     });
   }
 
-  private onTimeout(): void {
-    if (this.finished) return;
-    if (this.connectAbort) {
-      this.ourClose = 'timeout';
-      this.connectAbort.abort();
-      return;
+  private onDeadline(): void {
+    switch (this.life.phase) {
+      case 'connecting':
+        this.connectAbort?.abort();
+        return;
+      case 'open':
+        this.close('timeout');
+        return;
+      case 'closing':
+        // The close handshake is under way (and bounded); let it finish.
+        if (this.ourClose === undefined) this.ourClose = 'timeout';
+        return;
+      default:
+        // Backing off, or not started: the deadline ends the run now (defect 6).
+        this.endAfterDeadlineBeforeOpen();
     }
-    this.close('timeout');
   }
 
-  private endAfterTimeoutBeforeOpen(): void {
-    const before = '--timeout reached before the connection opened';
-    if (this.goal.active) {
-      this.finish({ kind: 'unmet', what: `${this.goal.describe()} (${before})` });
+  private endAfterDeadlineBeforeOpen(): void {
+    const before = this.generation === 0 ? 'before the connection opened' : 'while reconnecting';
+    const { goal } = this.life;
+    if (goal.active) {
+      this.life.finish({ kind: 'unmet', what: `${goal.describe()} (--timeout reached ${before})` });
       return;
     }
-    const error = new WsxError('connect', before, { code: 'TIMEOUT' });
-    this.emitError(error);
-    this.finish({ kind: 'error', error });
+    if (this.generation === 0) {
+      this.life.fail(new WsxError('connect', `--timeout reached ${before}`, { code: 'TIMEOUT' }));
+    } else {
+      this.life.note('warn', `--timeout reached ${before}`);
+    }
+    this.life.finish();
   }
 
   private close(why: OurClose, code = 1000, reason = ''): void {
-    if (this.finished) return;
+    if (this.life.finished) return;
     const peer = this.peer;
     if (!peer) return;
     if (this.ourClose === undefined) this.ourClose = why;
     if (peer.isClosed) return;
+    if (this.life.phase === 'open') this.life.to('closing');
     peer.close(code, reason);
     // ws's closeTimeout ends the socket after CLOSE_WAIT_MS; this guards the rest.
-    this.timers.after(CLOSE_WAIT_MS + 1000, () => {
-      peer.terminate();
-    });
-  }
-
-  private emitError(err: WsxError): void {
-    this.deps.emit({
-      time: this.now(),
-      event: 'error',
-      message: err.message,
-      code: err.code,
-      hint: err.hint,
-      details: err.details,
-    });
-  }
-
-  note(level: 'info' | 'warn', text: string): void {
-    this.deps.emit({ time: this.now(), event: 'note', level, text });
-  }
-
-  private finish(ending: Ending): undefined {
-    if (this.finished) return undefined;
-    this.finished = true;
-    this.timers.clearAll();
-    for (const w of [...this.reopenWaiters.splice(0), ...this.sleepers.splice(0)]) w();
-    if (ending.kind === 'unmet') {
-      this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));
-    }
-    this.resolveEnded(ending);
-    return undefined;
+    this.life.timers.after(CLOSE_WAIT_MS + 1000, () => peer.terminate());
   }
 }

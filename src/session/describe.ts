@@ -1,6 +1,6 @@
 // Pure text for /status and /headers.
 
-import type { Peer } from '../peer.js';
+import type { MessagePeer as Peer } from '../peer.js';
 import { maskHeaderValue, maskUrl } from '../render/mask.js';
 import { formatMs } from '../render/pretty.js';
 import { sanitizeLine } from '../render/sanitize.js';

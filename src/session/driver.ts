@@ -19,6 +19,10 @@ export interface Driver {
   open(): Promise<boolean>;
   /** Send to the peer (listen: to every client, or queued for the first one). */
   send(data: Buffer | string, binary: boolean, typed?: boolean): void;
+  /** Send the messages of one input chunk together (one socket write where possible). */
+  sendMany?(messages: Buffer[], binary: boolean): void;
+  /** Client mode: bumped on every new connection (senders for an old one stop). */
+  readonly generation?: number;
   waitForDrain(below: number): Promise<void>;
   ping(data: Buffer): void;
   pong(data: Buffer): void;

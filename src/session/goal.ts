@@ -1,6 +1,9 @@
-// --count / --expect: when has the run received what it was waiting for?
+// --count / --expect: when has the run received what it was waiting for? Counts application
+// messages only (a layer's control frames do not count) and sees what layers decoded: a
+// dialect's line, a decoder's JSON, a filter's output values (SPEC §12, §17).
 
 import type { SessionOptions } from '../options.js';
+import type { MessageView } from '../peer.js';
 
 export class Goal {
   readonly active: boolean;
@@ -12,12 +15,21 @@ export class Goal {
   }
 
   /** Count a received message; true when this message meets the goal. */
-  record(data: Buffer, binary: boolean): boolean {
-    this.received++;
+  record(data: Buffer, binary: boolean, view?: MessageView): boolean {
+    if (view?.control) return false;
     const { count, expect } = this.session;
+    let texts: string[];
+    if (view?.filtered !== undefined) {
+      texts = view.filtered.map((v) => JSON.stringify(v) ?? 'null');
+      this.received += texts.length;
+    } else {
+      this.received++;
+      texts =
+        view?.text !== undefined ? [view.text] : binary || !expect ? [] : [data.toString('utf8')];
+    }
     const hit =
       (count !== undefined && this.received >= count) ||
-      (expect !== undefined && !binary && expect.test(data.toString('utf8')));
+      (expect !== undefined && texts.some((t) => expect.test(t)));
     if (hit) this.met = true;
     return hit;
   }

@@ -1,26 +1,31 @@
 // Listen mode's driver: a server and its many clients behind the same Driver interface the
-// client Controller offers, so the REPL and pipe sessions work unchanged (SPEC §8).
+// client Controller offers, so the REPL and pipe sessions work unchanged (SPEC §8). Endings go
+// through the same Lifecycle as the client's; each client's memory is bounded (SPEC §16).
 
 import { type Ending, usageError, WsxError } from '../errors.js';
+import type { LayerContext, LayerFeature } from '../layers/layer.js';
 import type { ListenServer } from '../listen.js';
 import type { ListenOptions } from '../options.js';
-import type { CloseInfo, Peer } from '../peer.js';
+import type { CloseInfo, MessagePeer } from '../peer.js';
 import { maskHeaderValue } from '../render/mask.js';
 import { sanitizeLine } from '../render/sanitize.js';
-import { type Emit, sendShown } from './controller.js';
 import { formatUptime } from './describe.js';
 import type { Driver } from './driver.js';
-import { Goal } from './goal.js';
-import { Timers } from './timers.js';
+import { type Emit, Lifecycle } from './lifecycle.js';
+import { wirePeer } from './wire.js';
 
 /** After quit or a signal: how long clients get to answer our close frame. */
 const SHUTDOWN_WAIT_MS = 1000;
+/** --echo: stop reading from a client while this much of its echo is unsent. */
+const ECHO_HIGH_WATER = 1024 * 1024;
 
 export interface HubDeps {
   start: () => Promise<ListenServer>;
   emit: Emit;
   options: ListenOptions;
   showOutgoing: boolean;
+  /** Layers wrapped around every client, innermost first. */
+  features?: LayerFeature[];
   /** -v: one line to stderr. */
   verbose?: (line: string) => void;
   now?: () => number;
@@ -35,34 +40,37 @@ export class Hub implements Driver {
   readonly kind = 'listen';
   readonly ended: Promise<Ending>;
   onClosed: (() => void) | undefined;
-  private resolveEnded!: (e: Ending) => void;
-  private finished = false;
+  private readonly life: Lifecycle;
   private server: ListenServer | undefined;
-  private readonly peers = new Map<number, Peer>();
+  private readonly peers = new Map<number, MessagePeer>();
   private nextId = 1;
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private queueWaiters: Array<() => void> = [];
-  private readonly goal: Goal;
   private readonly now: () => number;
   private startedAt = 0;
-  private readonly timers = new Timers();
+  private receiving = true;
+  private typing = false;
+  private readonly layerCtx: LayerContext;
 
   constructor(private readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
-    this.goal = new Goal(deps.options.session);
-    this.ended = new Promise((resolve) => {
-      this.resolveEnded = resolve;
+    this.life = new Lifecycle({
+      session: deps.options.session,
+      emit: deps.emit,
+      now: this.now,
+      onDeadline: () => this.stop(1000),
     });
-    const { timeoutMs } = deps.options.session;
-    if (timeoutMs !== undefined)
-      this.timers.after(timeoutMs, () =>
-        this.stop(this.goal.unmet ? this.unmet() : { kind: 'done' }, 1000),
-      );
+    this.ended = this.life.ended;
+    this.layerCtx = {
+      now: this.now,
+      note: (level, text) => this.life.note(level, text),
+      verbose: deps.verbose,
+    };
   }
 
   get isFinished(): boolean {
-    return this.finished;
+    return this.life.finished;
   }
 
   get connected(): boolean {
@@ -76,7 +84,7 @@ export class Hub implements Driver {
   }
 
   async waitForDrain(below: number): Promise<void> {
-    if (this.peers.size === 0 && this.queuedBytes > below && !this.finished) {
+    if (this.peers.size === 0 && this.queuedBytes > below && !this.life.finished) {
       // Input waits for the first client (SPEC §10: queued, never dropped).
       await new Promise<void>((resolve) => this.queueWaiters.push(resolve));
     }
@@ -84,71 +92,85 @@ export class Hub implements Driver {
   }
 
   async open(): Promise<boolean> {
-    if (this.finished) return false;
+    if (this.life.finished) return false;
+    this.life.to('connecting');
     try {
       this.server = await this.deps.start();
     } catch (err) {
       const error = err instanceof WsxError ? err : new WsxError('connect', String(err));
-      this.emitError(error);
-      this.finish({ kind: 'error', error });
+      this.life.fail(error);
+      this.life.finish();
       return false;
     }
+    this.life.to('open');
     this.startedAt = this.now();
     this.server.on('peer', (peer) => this.attach(peer));
     this.deps.emit({ time: this.now(), event: 'listening', url: this.server.url });
     return true;
   }
 
-  private attach(peer: Peer): void {
-    if (this.finished) {
-      peer.terminate();
+  private attach(transport: MessagePeer): void {
+    if (this.life.phase !== 'open') {
+      transport.terminate();
       return;
     }
+    let peer = transport;
+    for (const f of this.deps.features ?? []) peer = f.wrap(peer, this.layerCtx);
     const id = this.nextId++;
     this.peers.set(id, peer);
     const { emit, options } = this.deps;
-    const at = { client: id };
     emit({
       time: this.now(),
       event: 'open',
-      ...at,
+      client: id,
       url: peer.info.url,
       protocol: peer.info.protocol,
       extensions: peer.info.extensions,
       remote: peer.info.remoteAddress,
     });
-    if (this.deps.verbose) {
-      const req = peer.info.request;
-      if (req) {
-        this.deps.verbose(`#${id} > ${req.method} ${sanitizeLine(req.path)} HTTP/1.1`);
-        for (const [k, v] of req.headers)
-          this.deps.verbose(`#${id} > ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
-      }
+    const verbose = this.deps.verbose;
+    const req = peer.info.request;
+    if (verbose && req) {
+      verbose(`#${id} > ${req.method} ${sanitizeLine(req.path)} HTTP/1.1`);
+      for (const [k, v] of req.headers)
+        verbose(`#${id} > ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
     }
-    peer.on('message', (data, binary) => {
-      if (this.finished || this.goal.met) return;
-      emit({ time: this.now(), event: 'message', direction: 'in', binary, data, ...at });
-      if (options.echo) this.sendOne(id, peer, data, binary);
-      if (options.broadcast) {
-        for (const [other, p] of this.peers) if (other !== id) this.sendOne(other, p, data, binary);
-      }
-      if (this.goal.active && this.goal.record(data, binary)) this.stop({ kind: 'done' }, 1000);
+    wirePeer(peer, {
+      emit,
+      now: this.now,
+      client: id,
+      showOutgoing: this.deps.showOutgoing,
+      typing: () => this.typing,
+      onMessage: (data, binary, view) => {
+        const { goal } = this.life;
+        if (this.life.finished || goal.met) return;
+        emit({
+          time: this.now(),
+          event: 'message',
+          direction: 'in',
+          binary,
+          data,
+          client: id,
+          ...(view ? { view } : {}),
+        });
+        if (options.echo) {
+          this.sendOne(id, peer, data, binary);
+          // A client that does not take its echoes is not read from until it does (SPEC §16).
+          if (peer.bufferedAmount > ECHO_HIGH_WATER && peer.isOpen) {
+            peer.pause();
+            void peer.waitForDrain(ECHO_HIGH_WATER / 4).then(() => {
+              if (this.receiving) peer.resume();
+            });
+          }
+        }
+        if (options.broadcast) {
+          for (const [other, p] of this.peers)
+            if (other !== id) this.sendOne(other, p, data, binary);
+        }
+        if (goal.record(data, binary, view)) this.stop(1000);
+      },
+      onError: (err) => this.life.showError(err, id),
     });
-    peer.on('ping', (data) =>
-      emit({ time: this.now(), event: 'ping', direction: 'in', data, ...at }),
-    );
-    peer.on('pong', (data, direction, rtt) =>
-      emit({
-        time: this.now(),
-        event: 'pong',
-        direction,
-        data,
-        rtt,
-        auto: direction === 'out',
-        ...at,
-      }),
-    );
-    peer.on('error', (err) => this.emitError(err, id));
     peer.on('close', (info: CloseInfo) => {
       this.peers.delete(id);
       emit({
@@ -157,10 +179,12 @@ export class Hub implements Driver {
         code: info.code,
         reason: info.reason,
         clean: info.closeFrameReceived,
-        ...at,
+        client: id,
       });
-      if (options.once && !this.finished) this.stop({ kind: 'done' }, 1000);
+      if (options.once) this.stop(1000);
     });
+    // A client that connects while stdout is backed up waits like the others (defect 16).
+    if (!this.receiving) peer.pause();
     peer.start();
     this.flushQueue();
   }
@@ -174,36 +198,43 @@ export class Hub implements Driver {
     for (const w of this.queueWaiters.splice(0)) w();
   }
 
-  private sendOne(
-    id: number,
-    peer: Peer,
-    data: Buffer | string,
-    binary: boolean,
-    typed = false,
-  ): void {
-    sendShown(peer, data, binary, {
-      typed,
-      show: this.deps.showOutgoing,
-      emit: this.deps.emit,
-      time: this.now(),
-      client: id,
-    });
+  /**
+   * Send to one client. A client whose unsent data passes --max-backlog is closed with 1008:
+   * memory stays bounded whoever stops reading (SPEC §16).
+   */
+  private sendOne(id: number, peer: MessagePeer, data: Buffer | string, binary: boolean): void {
+    if (!peer.isOpen) return;
+    peer.input(data, binary);
+    const limit = this.deps.options.maxBacklog;
+    if (peer.bufferedAmount > limit) {
+      this.life.note(
+        'warn',
+        `#${id}: more than ${formatBytes(limit)} unsent (the client is not reading); closing it with 1008 (--max-backlog)`,
+      );
+      peer.close(1008, 'too much unsent data: the client is not reading');
+      // It may not read our close frame either: do not wait for it.
+      setTimeout(() => peer.terminate(), SHUTDOWN_WAIT_MS).unref();
+    }
   }
 
   send(data: Buffer | string, binary: boolean, typed = false): void {
-    if (this.finished) return;
+    if (this.life.finished) return;
     if (this.peers.size === 0) {
       this.queue.push({ data, binary });
       this.queuedBytes += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
       return;
     }
-    for (const [id, peer] of this.peers) this.sendOne(id, peer, data, binary, typed);
+    this.typing = typed;
+    for (const [id, peer] of this.peers) this.sendOne(id, peer, data, binary);
+    this.typing = false;
   }
 
   sendTo(id: number, text: string): void {
     const peer = this.peers.get(id);
     if (!peer) throw usageError(`no client #${id} (see /clients)`);
-    this.sendOne(id, peer, text, false, true);
+    this.typing = true;
+    this.sendOne(id, peer, text, false);
+    this.typing = false;
   }
 
   kick(id: number, code: number, reason: string): void {
@@ -221,6 +252,7 @@ export class Hub implements Driver {
   }
 
   setReceiving(on: boolean): void {
+    this.receiving = on;
     for (const p of this.peers.values()) {
       if (on) p.resume();
       else p.pause();
@@ -235,21 +267,17 @@ export class Hub implements Driver {
   inputDone(): void {}
 
   quit(): void {
-    this.stop(
-      this.goal.unmet && this.deps.options.session.timeoutMs !== undefined
-        ? this.unmet()
-        : { kind: 'done' },
-      1000,
-    );
+    this.stop(1000);
   }
 
   interrupt(signal: 'SIGINT' | 'SIGTERM'): void {
-    if (this.finished) return;
-    this.stop({ kind: 'signal', signal }, 1001);
+    if (this.life.finished) return;
+    this.life.signal = signal;
+    this.stop(1001);
   }
 
   note(level: 'info' | 'warn', text: string): void {
-    this.deps.emit({ time: this.now(), event: 'note', level, text });
+    this.life.note(level, text);
   }
 
   status(now: number): string {
@@ -283,49 +311,31 @@ export class Hub implements Driver {
       .join('\n');
   }
 
-  private unmet(): Ending {
-    return { kind: 'unmet', what: this.goal.describe() };
-  }
-
   /** Close every client with `code`, stop listening, and end the run. */
-  private stop(ending: Ending, code: number): void {
-    if (this.finished) return;
+  private stop(code: number): void {
+    if (this.life.finished || this.life.phase === 'closing') return;
+    if (this.life.phase === 'idle' || this.life.phase === 'connecting') {
+      this.life.finish();
+      return;
+    }
+    this.life.to('closing');
     const peers = [...this.peers.values()];
     for (const p of peers) p.close(code, '');
     const allClosed = Promise.all(
       peers.map((p) => (p.isClosed ? undefined : new Promise((r) => p.once('close', r)))),
     );
     const timeout = new Promise((r) => setTimeout(r, SHUTDOWN_WAIT_MS));
-    this.finished = true;
     void Promise.race([allClosed, timeout]).then(async () => {
       for (const p of peers) if (!p.isClosed) p.terminate();
       await this.server?.close();
-      this.done(ending);
+      for (const w of this.queueWaiters.splice(0)) w();
+      this.life.finish();
     });
   }
+}
 
-  private emitError(err: WsxError, client?: number): void {
-    this.deps.emit({
-      time: this.now(),
-      event: 'error',
-      message: client === undefined ? err.message : `#${client}: ${err.message}`,
-      code: err.code,
-      hint: err.hint,
-      details: err.details,
-    });
-  }
-
-  private finish(ending: Ending): void {
-    if (this.finished) return;
-    this.finished = true;
-    this.done(ending);
-  }
-
-  private done(ending: Ending): void {
-    this.timers.clearAll();
-    for (const w of this.queueWaiters.splice(0)) w();
-    if (ending.kind === 'unmet')
-      this.emitError(new WsxError('io', `not satisfied: ${ending.what}`));
-    this.resolveEnded(ending);
-  }
+function formatBytes(n: number): string {
+  if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
+  if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
+  return `${n} B`;
 }
