@@ -2,15 +2,74 @@
 
 import { isUtf8 } from 'node:buffer';
 import { closeCodeName } from '../close-codes.js';
+import type { WsxEvent } from '../events.js';
 import type { OutputOptions } from '../options.js';
+import { Chunks, eachSlice, SLICE } from './chunks.js';
 import type { Rendered, Renderer } from './renderer.js';
 import { errorLines } from './renderer.js';
+import { escapeJsonText } from './sanitize.js';
 import type { Palette } from './text.js';
 
-/** `data` when the payload is UTF-8 (and not binary), else `base64`: never lossy. */
-function payload(data: Buffer, binary: boolean): { data: string } | { base64: string } {
-  if (!binary && isUtf8(data)) return { data: data.toString('utf8') };
-  return { base64: data.toString('base64') };
+/** JSON.stringify that cannot throw on a layer's values (BigInt as a decimal string). */
+function stringify(value: unknown): string {
+  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+}
+
+/** One event as a JSON line, DEL, C1 and bidi/invisible controls as \u escapes (SPEC §17). */
+function line(obj: Record<string, unknown>): string {
+  return `${escapeJsonText(stringify(obj))}\n`;
+}
+
+/**
+ * The event with its payload last: `data` when the payload is UTF-8 (and not binary), else
+ * `base64`: never lossy. A large payload is encoded slice by slice into Chunks, so a 100 MiB
+ * message never becomes one giant string (V8's limit; a \x01 grows 6× as \u0001).
+ */
+function withPayload(
+  head: Record<string, unknown>,
+  data: Buffer,
+  binary: boolean,
+): string | Buffer {
+  const text = !binary && isUtf8(data);
+  if (data.length <= SLICE) {
+    return line({
+      ...head,
+      ...(text ? { data: data.toString('utf8') } : { base64: data.toString('base64') }),
+    });
+  }
+  const out = new Chunks();
+  const h = escapeJsonText(stringify(head));
+  out.add(`${h.slice(0, -1)},"${text ? 'data' : 'base64'}":"`);
+  if (text) {
+    eachSlice(data.toString('utf8'), (s) =>
+      out.add(escapeJsonText(JSON.stringify(s).slice(1, -1))),
+    );
+  } else {
+    // Base64 in whole 3-byte groups per slice, so the pieces join into one valid encoding.
+    const step = 3 * SLICE;
+    for (let off = 0; off < data.length; off += step) {
+      out.add(data.subarray(off, off + step).toString('base64'));
+    }
+  }
+  out.add('"}\n');
+  return out.done();
+}
+
+/** The message event's fields from the layers' MessageView (README: JSON event schema). */
+function viewFields(ev: Extract<WsxEvent, { event: 'message' }>): Record<string, unknown> {
+  const v = ev.view;
+  const f: Record<string, unknown> = {};
+  if (ev.direction === 'out' && (ev.auto === true || v?.auto === true)) f.auto = true;
+  if (v === undefined) return f;
+  if (v.control === true) f.control = true;
+  if (v.dialect !== undefined) f.dialect = v.dialect;
+  if (v.decoded !== undefined) {
+    f.decoded = v.decoded.value ?? null;
+    f.codec = v.decoded.codec;
+  }
+  if (v.filtered !== undefined) f.filtered = v.filtered.map((x) => x ?? null);
+  if (v.note !== undefined && v.note !== '') f.note = v.note;
+  return f;
 }
 
 export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
@@ -33,16 +92,21 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
       case 'listening':
         return { err: `Listening on ${ev.url}\n` };
       case 'message':
-        obj = {
-          time,
-          event: 'message',
-          ...client,
-          direction: ev.direction,
-          type: ev.binary ? 'binary' : 'text',
-          size: ev.data.length,
-          ...payload(ev.data, ev.binary),
+        return {
+          out: withPayload(
+            {
+              time,
+              event: 'message',
+              ...client,
+              direction: ev.direction,
+              type: ev.binary ? 'binary' : 'text',
+              size: ev.data.length,
+              ...viewFields(ev),
+            },
+            ev.data,
+            ev.binary,
+          ),
         };
-        break;
       case 'ping':
       case 'pong':
         obj = {
@@ -51,7 +115,9 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
           ...client,
           direction: ev.direction,
           size: ev.data.length,
-          ...payload(ev.data, false),
+          ...(isUtf8(ev.data)
+            ? { data: ev.data.toString('utf8') }
+            : { base64: ev.data.toString('base64') }),
           ...(ev.rtt === undefined ? {} : { rtt: Math.round(ev.rtt * 1000) / 1000 }),
         };
         break;
@@ -68,7 +134,7 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
         break;
       case 'error':
         return {
-          out: `${JSON.stringify({ time, event: 'error', ...client, message: ev.message, code: ev.code ?? '' })}\n`,
+          out: line({ time, event: 'error', ...client, message: ev.message, code: ev.code ?? '' }),
           err: errorLines(ev, pe),
         };
       case 'note':
@@ -76,6 +142,6 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
           ? { err: `${pe.yellow('warning:')} ${ev.text}\n` }
           : {};
     }
-    return { out: `${JSON.stringify(obj)}\n` };
+    return { out: line(obj) };
   };
 }

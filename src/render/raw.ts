@@ -2,10 +2,11 @@
 
 import { isNormalClose } from '../close-codes.js';
 import type { OutputOptions } from '../options.js';
+import { Chunks } from './chunks.js';
 import type { Rendered, Renderer } from './renderer.js';
 import { errorLines } from './renderer.js';
-import { sanitize } from './sanitize.js';
-import { describeClose, type Palette } from './text.js';
+import { sanitizeInto } from './sanitize.js';
+import { describeClose, type Palette, toJson } from './text.js';
 
 const NL = Buffer.from('\n');
 
@@ -13,13 +14,33 @@ const NL = Buffer.from('\n');
  * `toTerminal`: stdout is a terminal (raw was forced with --output raw). Then text is escaped
  * and binary shown as hex, because terminal safety outranks byte-exactness on a screen.
  */
+/** Escaped for a terminal, slice by slice (a huge message never becomes one huge string). */
+function escaped(text: string): string | Buffer {
+  const out = new Chunks();
+  sanitizeInto(out, text, (s) => s);
+  return out.done();
+}
+
 export function createRawRenderer(o: OutputOptions, toTerminal: boolean, pe: Palette): Renderer {
   return (ev): Rendered => {
     switch (ev.event) {
       case 'message': {
         if (ev.direction !== 'in') return {};
+        const view = ev.view;
+        // Heartbeats, acks, receipts: not application messages, so not payloads.
+        if (view?.hidden || view?.control) return {};
+        if (view?.filtered) {
+          // One line of compact JSON per value, as `jq -c` (SPEC §17); `empty` writes nothing.
+          if (view.filtered.length === 0) return {};
+          const text = `${view.filtered.map(toJson).join('\n')}\n`;
+          return { out: toTerminal ? escaped(text) : text };
+        }
+        if (view?.text !== undefined) {
+          // A dialect's decoded line, in the form input accepts (`wsx … | wsx …` round-trips).
+          return { out: toTerminal ? escaped(`${view.text}\n`) : `${view.text}\n` };
+        }
         if (!ev.binary) {
-          if (toTerminal) return { out: `${sanitize(ev.data.toString('utf8'))}\n` };
+          if (toTerminal) return { out: escaped(`${ev.data.toString('utf8')}\n`) };
           return { out: Buffer.concat([ev.data, NL]) };
         }
         if (o.binaryAs === 'hex' || (o.binaryAs === 'raw' && toTerminal)) {

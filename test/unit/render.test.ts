@@ -2,9 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { closeCodeName, isSendableCloseCode } from '../../src/close-codes.js';
 import type { WsxEvent } from '../../src/events.js';
 import type { OutputOptions } from '../../src/options.js';
+import { Chunks } from '../../src/render/chunks.js';
 import { maskHeaderValue, maskUrl } from '../../src/render/mask.js';
 import { createRenderer, palette } from '../../src/render/renderer.js';
-import { sanitize, sanitizeLine } from '../../src/render/sanitize.js';
+import { sanitize, sanitizeInto, sanitizeLine } from '../../src/render/sanitize.js';
 import { cutUtf8, describeClose, hexdump, PLAIN, prettyJson } from '../../src/render/text.js';
 
 const T = Date.UTC(2026, 10, 25, 19, 21, 39, 123);
@@ -292,5 +293,206 @@ describe('masking', () => {
     expect(maskHeaderValue('Cookie', 'a=1; b=2')).toBe('a=****; b=****');
     expect(maskHeaderValue('X-Other', 'v')).toBe('v');
     expect(maskUrl('ws://user:secret@h/')).toBe('ws://user:****@h/');
+  });
+});
+
+describe('pretty-printing is linear and bounded (issue 9, defect 2)', () => {
+  it('32,000 and 16,000 nested brackets: one escaped line, no RangeError, no GBs', () => {
+    for (const depth of [32_000, 16_000]) {
+      const text = `${'['.repeat(depth)}${']'.repeat(depth)}`;
+      const out = render({}, msg(text)).out;
+      expect(String(out)).toBe(`< ${text}\n`);
+    }
+    expect(prettyJson(`${'['.repeat(129)}${']'.repeat(129)}`, PLAIN)).toBeUndefined();
+    expect(prettyJson(`${'['.repeat(128)}${']'.repeat(128)}`, PLAIN)).toContain(
+      `\n${'  '.repeat(127)}[]`,
+    );
+  });
+  it('JSON that would grow more than 16× when indented is shown on one line', () => {
+    const text = `${'['.repeat(100)}${'1,'.repeat(100_000)}1${']'.repeat(100)}`;
+    const out = String(render({ maxDisplay: 0 }, msg(text)).out);
+    expect(out.length).toBeLessThanOrEqual(16 * text.length + (1 << 20));
+    expect(out).toBe(`< ${text}\n`);
+  });
+  it('validates JSON itself: what JSON.parse rejects is not indented', () => {
+    for (const bad of [
+      '{"a":1,}',
+      '[1 2]',
+      '{"a" 1}',
+      '[01]',
+      '["\\x"]',
+      '["a\tb"]',
+      '[1]x',
+      '[',
+    ]) {
+      expect(prettyJson(bad, PLAIN)).toBeUndefined();
+    }
+    expect(prettyJson(' {"a":-1.5e+3,"b":[true,false,null,"\\u00e9\\n"]} ', PLAIN)).toBe(
+      '{\n  "a": -1.5e+3,\n  "b": [\n    true,\n    false,\n    null,\n    "\\u00e9\\n"\n  ]\n}',
+    );
+  });
+  it('--max-display 0 --color with a 45 MB message of \\x01: escaped in one run, as a Buffer', async () => {
+    const p = await palette(true);
+    const r = createRenderer(
+      { ...base, maxDisplay: 0, color: true },
+      { stdoutIsTTY: true, paint: p, paintErr: p },
+    );
+    const n = 45_000_000;
+    const before = process.memoryUsage().rss;
+    const out = r(msg(Buffer.alloc(n, 1).toString('latin1'))).out;
+    const grew = process.memoryUsage().rss - before;
+    expect(Buffer.isBuffer(out)).toBe(true);
+    const text = (out as Buffer).toString('latin1');
+    // 4 bytes per \x01, one pair of colour codes per run (per 64 Ki slice), not per character.
+    expect(text.replace(/\x1b\[[0-9;]*m/g, '')).toBe(`< ${'\\x01'.repeat(n)}\n`);
+    expect(text.length - (4 * n + 3)).toBeLessThan(12 * Math.ceil(n / 65_536) + 20);
+    // The output itself is 180 MB; the old path needed 3.2 GB and then threw.
+    expect(grew).toBeLessThan(1_000_000_000);
+  });
+  it('a 45 MB JSON string of \\x01 in json output: valid JSON, built without one giant string', () => {
+    const n = 45_000_000;
+    const data = Buffer.alloc(n, 1).toString('latin1');
+    const out = render({ format: 'json' }, msg(data)).out as Buffer;
+    expect(Buffer.isBuffer(out)).toBe(true);
+    const ev = JSON.parse(out.toString('latin1'));
+    expect(ev.size).toBe(n);
+    expect(ev.data === data).toBe(true);
+    const bin = render({ format: 'json' }, msg(Buffer.alloc(1_000_001, 7))).out as Buffer;
+    expect(Buffer.from(JSON.parse(bin.toString()).base64, 'base64')).toEqual(
+      Buffer.alloc(1_000_001, 7),
+    );
+  });
+  it('raw output to a terminal escapes a 45 MB message slice by slice', () => {
+    const out = render({ format: 'raw' }, msg(Buffer.alloc(45_000_000, 1).toString('latin1')), true)
+      .out as Buffer;
+    expect(out.length).toBe(4 * 45_000_000 + 1);
+  });
+  it('slices never split a surrogate pair; a lone surrogate stays one escape', () => {
+    const text = `${'a'.repeat(65_535)}\u{E0041}\ud800z${'b'.repeat(70_000)}\n${'c'.repeat(65_535)}\u{1F600}`;
+    const out = new Chunks();
+    sanitizeInto(out, text, (s) => `[${s}]`, '\n  ');
+    expect(out.done().toString()).toBe(
+      `${'a'.repeat(65_535)}[\\u{e0041}\\ud800]z${'b'.repeat(70_000)}\n  ${'c'.repeat(65_535)}\u{1F600}`,
+    );
+  });
+});
+
+describe('json output escapes DEL, C1 and bidi/invisible controls (issue 9, defect 14)', () => {
+  const evil = 'a\x7fb\x85c\x9bd\u202ee\u200bf\u2066g\ufeffh\u2028i\u{E0041}j';
+  const unsafe =
+    /[\x7f-\x9f\u00ad\u061c\u180e\u200b-\u200f\u2028-\u202e\u2060-\u206f\ufeff\ufff9-\ufffb]|\udb40[\udc00-\udc7f]/;
+  for (const tty of [false, true]) {
+    it(`in payloads, keys, reasons and every string (stdout a terminal: ${tty})`, () => {
+      const events: WsxEvent[] = [
+        msg(evil),
+        msg(evil, { view: { dialect: { [`k${evil}`]: evil }, filtered: [{ [evil]: [evil] }] } }),
+        { time: T, event: 'ping', direction: 'in', data: Buffer.from(evil) },
+        { time: T, event: 'close', code: 4000, reason: evil, clean: true },
+        { time: T, event: 'error', message: evil },
+        { time: T, event: 'open', url: `ws://h/${evil}`, protocol: evil, extensions: '' },
+      ];
+      for (const ev of events) {
+        const out = render({ format: 'json' }, ev, tty).out as string;
+        expect(out).not.toMatch(unsafe);
+        expect(out).toContain('\\u007f');
+        expect(out.endsWith('\n')).toBe(true);
+        expect(JSON.stringify(JSON.parse(out))).toContain(evil);
+      }
+      const view = JSON.parse(render({ format: 'json' }, events[1] as WsxEvent, tty).out as string);
+      expect(view.dialect).toEqual({ [`k${evil}`]: evil });
+      expect(view.filtered).toEqual([{ [evil]: [evil] }]);
+      expect(view.data).toBe(evil);
+    });
+  }
+});
+
+describe('message views (what layers made of a message)', () => {
+  const view = (v: NonNullable<Extract<WsxEvent, { event: 'message' }>['view']>, data = 'raw') =>
+    msg(data, { view: v });
+  const pretty = (ev: WsxEvent, o: Partial<OutputOptions> = {}) => render(o, ev).out;
+  const raw = (ev: WsxEvent, tty = false) => render({ format: 'raw' }, ev, tty).out;
+  const json = (ev: WsxEvent) => JSON.parse(String(render({ format: 'json' }, ev).out));
+
+  it('pretty: label and body; JSON bodies indented unless --no-pretty-json', () => {
+    expect(pretty(view({ label: '[1 next]', body: '{"a":1}' }))).toBe(
+      '< [1 next] {\n    "a": 1\n  }\n',
+    );
+    expect(pretty(view({ label: '[1 next]', body: '{"a":1}' }), { prettyJson: false })).toBe(
+      '< [1 next] {"a":1}\n',
+    );
+    expect(pretty(view({ label: '[1 complete]', body: '' }))).toBe('< [1 complete]\n');
+    expect(pretty(view({ label: 'chat\x1b[2J', text: '"hi"' }))).toBe('< chat\\x1b[2J "hi"\n');
+    // No body: the text, then the payload.
+    expect(pretty(view({ text: '["chat","hi"]' }))).toBe('< [\n    "chat",\n    "hi"\n  ]\n');
+    expect(pretty(view({ label: 'MESSAGE /x' }, 'plain body'))).toBe('< MESSAGE /x plain body\n');
+  });
+  it('pretty: filter values replace the body, one per line; empty hides the message', () => {
+    const v = { filtered: [{ a: 1 }, 'x', 2] };
+    expect(pretty(view(v), { prettyJson: false })).toBe('< {"a":1}\n< "x"\n< 2\n');
+    expect(pretty(view(v))).toBe('< {\n    "a": 1\n  }\n< "x"\n< 2\n');
+    expect(pretty(view({ filtered: [] }))).toBeUndefined();
+    expect(pretty(view({ filtered: [10n] }))).toBe('< "10"\n');
+  });
+  it('pretty: a decoded binary message shows its value, not the hex dump', () => {
+    const ev = msg(Buffer.from([0x81, 0xa1, 0x61, 0x01]), {
+      view: { decoded: { codec: 'msgpack', value: { a: 1 } } },
+    });
+    expect(pretty(ev, { prettyJson: false })).toBe('< [msgpack] {"a":1}\n');
+  });
+  it('pretty: a note is one dim line; colour marks it', async () => {
+    expect(pretty(view({ note: 'did not decode as cbor:\nbad' }))).toBe(
+      '< raw\n  did not decode as cbor:\\nbad\n',
+    );
+    const p = await palette(true);
+    const r = createRenderer(base, { stdoutIsTTY: true, paint: p, paintErr: p });
+    expect(r(view({ note: 'n' })).out).toContain(p.dim('n'));
+  });
+  it('pretty: outgoing auto messages are > [auto]; --hide-ping-pong hides them and control messages; hidden hides', () => {
+    const auto = msg('{"op":"pong"}', { direction: 'out', auto: true });
+    expect(pretty(auto, { prettyJson: false })).toBe('> [auto] {"op":"pong"}\n');
+    const viaView = msg('pong', { direction: 'out', view: { auto: true } });
+    expect(pretty(viaView)).toBe('> [auto] pong\n');
+    const control = view({ control: true, label: '[heartbeat]', body: '' });
+    expect(pretty(control)).toBe('< [heartbeat]\n');
+    for (const ev of [auto, viaView, control]) {
+      expect(pretty(ev, { hidePingPong: true })).toBeUndefined();
+    }
+    expect(pretty(view({ hidden: true }))).toBeUndefined();
+  });
+  it('pretty: labels and bodies line up after timestamps and client ids', () => {
+    const r = pretty({ ...view({ label: '[1 next]', body: '{"a":1}' }), client: 3 }) as string;
+    expect(r).toBe('#3 < [1 next] {\n       "a": 1\n     }\n');
+  });
+
+  it('raw: filter values as compact JSON lines (jq -c); text when set; control messages not written', () => {
+    expect(raw(view({ filtered: [{ a: [1, 2] }, 'x', null] }))).toBe('{"a":[1,2]}\n"x"\nnull\n');
+    expect(raw(view({ filtered: [] }))).toBeUndefined();
+    expect(raw(view({ text: '["chat","hi"]', label: 'chat' }))).toBe('["chat","hi"]\n');
+    expect(raw(view({ text: 'a\x1bb' }), true)).toBe('a\\x1bb\n');
+    expect(raw(view({ control: true, text: '2' }))).toBeUndefined();
+    expect(raw(view({ hidden: true }))).toBeUndefined();
+    expect(raw(view({ label: 'only a label' }))).toEqual(Buffer.from('raw\n'));
+  });
+
+  it('json: auto, control, dialect, decoded + codec, filtered, note', () => {
+    expect(json(msg('p', { direction: 'out', auto: true }))).toMatchObject({ auto: true });
+    expect(json(msg('p', { direction: 'out', view: { auto: true } }))).toMatchObject({
+      auto: true,
+    });
+    expect(json(msg('p'))).not.toHaveProperty('auto');
+    expect(json(view({ control: true }))).toMatchObject({ control: true });
+    expect(json(view({ dialect: { type: 'next', id: '1', payload: { a: 1 } } }))).toMatchObject({
+      dialect: { type: 'next', id: '1', payload: { a: 1 } },
+      data: 'raw',
+    });
+    expect(json(view({ decoded: { codec: 'cbor', value: { big: 2n ** 64n } } }))).toMatchObject({
+      decoded: { big: '18446744073709551616' },
+      codec: 'cbor',
+    });
+    expect(json(view({ filtered: [1, { b: 2 }] }))).toMatchObject({ filtered: [1, { b: 2 }] });
+    expect(json(view({ filtered: [] }))).toMatchObject({ filtered: [] });
+    expect(json(view({ note: 'did not decode' }))).toMatchObject({ note: 'did not decode' });
+    const plain = json(view({ label: 'x', body: 'y', text: 'z' }));
+    expect(Object.keys(plain)).toEqual(['time', 'event', 'direction', 'type', 'size', 'data']);
   });
 });
