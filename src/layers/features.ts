@@ -3,11 +3,16 @@
 // rewrite what is shown; the conversation (--await steps, --reply, --heartbeat) sees the result.
 // Each entry loads its module only when the options ask for it (start-up never pays for it).
 
+import { dialectWanted } from '../dialects/options.js';
 import type { Options } from '../options.js';
 import type { FeatureFactory, LayerFeature } from './layer.js';
 
 export const FEATURES: FeatureFactory[] = [
   // dialects (socketio, graphql, jsonrpc, cdp, stomp, mqtt) — src/dialects/
+  async (o) =>
+    o.kind === 'client' && dialectWanted(o.dialect, o.connect.url, o.connect.subprotocols)
+      ? (await import('../dialects/feature.js')).dialectFeature(o)
+      : undefined,
   // views (--decode, --filter) — src/views/
   // conversation (--reply, --heartbeat, --await steps) — src/conversation/
 ];
