@@ -200,6 +200,16 @@ export abstract class Dialect extends Layer {
     this.settled();
   }
 
+  /**
+   * The protocol refused this connection (an ERROR frame, a refused CONNACK): what was held for
+   * the handshake will never be sent, so drop it (the end of input must not wait for it).
+   */
+  protected abandon(): void {
+    this.held = [];
+    this.clearHandshakeTimer();
+    this.settled();
+  }
+
   /** A message for the user to see. */
   protected show(data: Buffer, binary: boolean, view: MessageView): void {
     this.emit('message', data, binary, view);
