@@ -1,4 +1,4 @@
-// Pure: does a REPL buffer that starts with `{` or `[` need more lines to be complete JSON?
+// Pure: does a REPL buffer need more lines? The JSON rule (SPEC §5) and a braces rule for dialects.
 
 export type JsonState = 'complete' | 'incomplete' | 'not-json';
 
@@ -26,4 +26,42 @@ export function jsonState(text: string): JsonState {
   } catch {
     return 'not-json';
   }
+}
+
+/** The REPL's default continuation rule: a `{` or `[` line that is not yet complete JSON. */
+export function jsonContinues(text: string): boolean {
+  return jsonState(text) === 'incomplete';
+}
+
+/**
+ * A rule for languages with braces (a GraphQL document): text that contains a `{` continues
+ * while more `{` than `}` are open, outside "strings", """block strings""" and # comments.
+ */
+export function bracesContinue(text: string): boolean {
+  let depth = 0;
+  let opened = false;
+  for (let i = 0; i < text.length; i++) {
+    const ch = text[i];
+    if (ch === '#') {
+      const nl = text.indexOf('\n', i);
+      if (nl < 0) break;
+      i = nl;
+    } else if (ch === '"') {
+      const block = text.startsWith('"""', i);
+      const close = block ? '"""' : '"';
+      let j = i + close.length;
+      for (; j < text.length; j++) {
+        if (text[j] === '\\') j++;
+        else if (text.startsWith(close, j)) break;
+        else if (!block && text[j] === '\n') break;
+      }
+      // An unterminated block string continues; a plain string ends at the line's end.
+      if (j >= text.length) return block || depth > 0;
+      i = j + close.length - 1;
+    } else if (ch === '{') {
+      depth++;
+      opened = true;
+    } else if (ch === '}') depth--;
+  }
+  return opened && depth > 0;
 }

@@ -17,7 +17,7 @@ import type { Palette } from '../render/text.js';
 import { type CommandContext, completeCommand, findCommand, parseSlash } from './commands.js';
 import type { Driver } from './driver.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
-import { jsonState } from './json-continuation.js';
+import { jsonContinues } from './json-continuation.js';
 
 export interface ReplDeps {
   input: InStream;
@@ -31,6 +31,12 @@ export interface ReplDeps {
   paintErr: Palette;
   /** Lets the REPL take over how rendered events are written while the prompt is shown. */
   setSink(sink: { out(data: string | Buffer): void; err(text: string): void } | undefined): void;
+  /**
+   * Does the text typed so far (lines joined with `\n`) continue on the next line? A dialect
+   * brings its own rule (GraphQL: until the braces balance); default: jsonContinues, a line that
+   * starts `{` or `[` and is not yet complete JSON (SPEC §5).
+   */
+  continues?: (text: string) => boolean;
 }
 
 const PROMPT = '> ';
@@ -56,7 +62,27 @@ export async function runRepl(
     tabSize: 2,
   });
   let active = true;
-  let buffer: string | undefined; // a JSON message being continued over several lines
+  let buffer: string | undefined; // a message being continued over several lines
+  const continues = deps.continues ?? jsonContinues;
+
+  /**
+   * readline's redraw first moves up `prevRows`, the row of the cursor within the prompt and line
+   * as last drawn. After we print above the prompt the cursor is at the start of a fresh row, so
+   * that must be 0: otherwise, when the typed line wraps, every redraw moves up into what was
+   * just printed and wipes it (issue 9, defect 3).
+   */
+  const atFreshRow = () => {
+    (rl as unknown as { prevRows?: number }).prevRows = 0;
+  };
+
+  /** Clear the prompt and the typed line, all of its wrapped rows, leaving the cursor there. */
+  const clearPrompt = () => {
+    // The row of the cursor, not the number of rows: the rows below it are cleared below.
+    const pos = rl.getCursorPos();
+    moveCursor(deps.output, 0, -pos.rows);
+    cursorTo(deps.output, 0);
+    clearScreenDown(deps.output);
+  };
 
   /** Print above the prompt, then redraw the prompt and the half-typed line. */
   const printAbove = (stream: OutStream, text: string | Buffer) => {
@@ -64,11 +90,9 @@ export async function runRepl(
       stream.write(text);
       return;
     }
-    const pos = rl.getCursorPos();
-    moveCursor(deps.output, 0, -pos.rows);
-    cursorTo(deps.output, 0);
-    clearScreenDown(deps.output);
+    clearPrompt();
     stream.write(text);
+    atFreshRow();
     rl.prompt(true);
   };
   deps.setSink({
@@ -92,6 +116,7 @@ export async function runRepl(
     print: (text) => printAbove(deps.output, `${text}\n`),
     now: () => Date.now(),
     layer: (name) => ctl.layer?.(name),
+    maxMessageSize: ctl.maxMessageSize,
   };
 
   const runCommand = async (line: string) => {
@@ -134,8 +159,7 @@ export async function runRepl(
     persist();
     if (buffer !== undefined) {
       buffer += `\n${line}`;
-      const state = jsonState(buffer);
-      if (state === 'incomplete') return setPrompt(CONTINUE_PROMPT);
+      if (continues(buffer)) return setPrompt(CONTINUE_PROMPT);
       ctl.send(buffer, false, true);
       buffer = undefined;
       return setPrompt(PROMPT);
@@ -148,7 +172,7 @@ export async function runRepl(
     }
     const text = session.slash && line.startsWith('//') ? line.slice(1) : line;
     if (text === '') return rl.prompt();
-    if (jsonState(text) === 'incomplete') {
+    if (continues(text)) {
       buffer = text;
       return setPrompt(CONTINUE_PROMPT);
     }
@@ -177,14 +201,19 @@ export async function runRepl(
     }
   });
 
+  rl.on('SIGCONT', () => {
+    // Back from Ctrl-Z and `fg`: readline paused the input on the way out and, on SIGCONT,
+    // restores raw mode and redraws, but leaves the input paused: the REPL was dead (defect 4).
+    // The shell printed the job line, so the redraw starts on a fresh row.
+    atFreshRow();
+    rl.resume();
+  });
+
   ctl.onClosed = () => {
     // The server closed or the connection dropped: print the ending and leave the terminal sane.
     if (active) {
       active = false;
-      const pos = rl.getCursorPos();
-      moveCursor(deps.output, 0, -pos.rows);
-      cursorTo(deps.output, 0);
-      clearScreenDown(deps.output);
+      clearPrompt();
       rl.close();
     }
   };

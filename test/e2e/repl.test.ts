@@ -57,6 +57,79 @@ describe.runIf(hasTmux())('REPL in a terminal', () => {
     expect(got).toEqual(['hello', 'half typed']);
   });
 
+  it('a typed line that wraps at 80 columns: messages keep appearing above it, none is erased (defect 3)', async () => {
+    const got: string[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        let n = 0;
+        const tick = setInterval(() => ws.send(`msg ${++n}`), 100);
+        ws.on('close', () => clearInterval(tick));
+        ws.on('message', (d) => got.push(String(d)));
+      }),
+    );
+    const t = term([s.url, '--no-history'], { width: 80 });
+    /** The highest message number shown so far. */
+    const last = (screen: string) =>
+      Math.max(0, ...[...screen.matchAll(/^< msg (\d+)$/gm)].map((m) => Number(m[1])));
+    const shown = (n: number) => new RegExp(`^< msg ${n}$`, 'm');
+    await t.waitFor(shown(2));
+    const typed = 'abcdefghij'.repeat(10);
+    t.type(typed);
+    await t.waitFor(new RegExp(`^> ${typed}$`, 'm'));
+    // While the 100 characters wrap onto a second row, messages still arrive above them.
+    await t.waitFor(shown(last(t.screen()) + 5));
+    // With the cursor inside the wrapped line too.
+    t.press(...Array<string>(30).fill('Left'));
+    await t.waitFor(shown(last(t.screen()) + 5));
+    t.press('End');
+    t.press('Enter');
+    for (let i = 0; i < 100 && !got.includes(typed); i++)
+      await new Promise((r) => setTimeout(r, 50));
+    expect(got).toEqual([typed]);
+    await t.waitFor(shown(last(t.screen()) + 3));
+    // Every message is still in the scrollback, once, in order, and the typed line too.
+    const history = t.scrollback();
+    const numbers = [...history.matchAll(/^< msg (\d+)$/gm)].map((m) => Number(m[1]));
+    expect(numbers.length).toBeGreaterThan(10);
+    expect(numbers).toEqual(numbers.map((_, i) => i + 1));
+    expect(lines(history).filter((l) => l === `> ${typed}`)).toHaveLength(1);
+    t.press('C-d');
+    expect(await t.exited()).toEqual({ code: 0, sane: true });
+  });
+
+  it('Ctrl-Z then fg: the REPL is alive again, sends what is typed, and Ctrl-D exits 0 (defect 4)', async () => {
+    const got: string[] = [];
+    const closes: number[] = [];
+    const s = await track(
+      wsServer((ws) => {
+        ws.on('message', (d) => {
+          got.push(String(d));
+          ws.send(`echo: ${d}`);
+        });
+        ws.on('close', (c) => closes.push(c));
+      }),
+    );
+    const t = term([s.url, '--no-history'], { jobControl: true });
+    await t.waitFor(/^> $/m);
+    t.type('before');
+    t.press('Enter');
+    await t.waitFor(/^< echo: before$/m);
+    t.press('C-z');
+    await t.waitFor(/Stopped[\s\S]*^\$ $/m);
+    t.type('fg');
+    t.press('Enter');
+    await t.waitFor(/^\$ fg$[\s\S]*^> $/m);
+    t.type('after fg');
+    // Typing is echoed again.
+    await t.waitFor(/^> after fg$/m);
+    t.press('Enter');
+    await t.waitFor(/^< echo: after fg$/m);
+    expect(got).toEqual(['before', 'after fg']);
+    t.press('C-d');
+    expect(await t.exited()).toEqual({ code: 0, sane: true });
+    expect(closes).toEqual([1000]);
+  });
+
   it('--demo (what npm start opens): greeting, binary frame, echo, /ping, and a clean exit', async () => {
     const t = term(['--demo', '--no-history']);
     await t.waitFor(/Connected to ws:\/\/127\.0\.0\.1:\d+\//);

@@ -19,16 +19,32 @@ export function hasTmux(): boolean {
   }
 }
 
+/** Prints wsx's exit code and whether the terminal is back in canonical mode. */
+const STATUS = `echo "__EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'`;
+
 const quote = (s: string) => `'${s.replace(/'/g, `'\\''`)}'`;
 
 export class Terminal {
   readonly socket = `wsx-test-${process.pid}-${++counter}`;
   readonly home: string;
+  private readonly jobControl: boolean;
 
+  /**
+   * `jobControl`: run wsx from an interactive bash, as a job of its own, so Ctrl-Z stops it and
+   * `fg` brings it back (under `sh -c` nothing would). The exit status is asked for once the
+   * shell's `$ ` prompt is back.
+   */
   constructor(
     args: string[],
-    opts: { env?: Record<string, string>; home?: string; width?: number; stdoutFile?: string } = {},
+    opts: {
+      env?: Record<string, string>;
+      home?: string;
+      width?: number;
+      stdoutFile?: string;
+      jobControl?: boolean;
+    } = {},
   ) {
+    this.jobControl = opts.jobControl === true;
     this.home = opts.home ?? mkdtempSync(join(tmpdir(), 'wsx-home-'));
     const env = {
       HOME: this.home,
@@ -40,8 +56,25 @@ export class Terminal {
     const envs = Object.entries(env)
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(' ');
+    const command = `env ${envs} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}${opts.stdoutFile ? ` > ${quote(opts.stdoutFile)}` : ''}`;
+    if (this.jobControl) {
+      this.tmux(
+        'new-session',
+        '-d',
+        '-x',
+        String(opts.width ?? 110),
+        '-y',
+        '40',
+        '-s',
+        'main',
+        `env PS1='$ ' HISTFILE=/dev/null bash --norc --noprofile -i`,
+      );
+      this.type(command);
+      this.press('Enter');
+      return;
+    }
     // After wsx exits: print its exit code and whether the terminal is back in canonical mode.
-    const script = `env ${envs} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}${opts.stdoutFile ? ` > ${quote(opts.stdoutFile)}` : ''}; echo "__EXIT=$?"; stty -a | tr ' ' '\\n' | grep -x -- '-\\?icanon'; sleep 60`;
+    const script = `${command}; ${STATUS}; sleep 60`;
     this.tmux(
       'new-session',
       '-d',
@@ -75,6 +108,11 @@ export class Terminal {
     return this.tmux('capture-pane', '-p', '-J', '-t', 'main', '-S', '-200');
   }
 
+  /** The whole history of the pane, wrapped lines joined: what a user can scroll back to. */
+  scrollback(): string {
+    return this.tmux('capture-pane', '-p', '-J', '-t', 'main', '-S', '-');
+  }
+
   title(): string {
     return this.tmux('display-message', '-p', '-t', 'main', '#{pane_title}').trim();
   }
@@ -92,6 +130,11 @@ export class Terminal {
 
   /** Wait for wsx to exit; returns its exit code and whether the terminal was left canonical. */
   async exited(ms = 10000): Promise<{ code: number; sane: boolean }> {
+    if (this.jobControl) {
+      await this.waitFor(/^\$ $/m, ms);
+      this.type(STATUS);
+      this.press('Enter');
+    }
     const s = await this.waitFor(/__EXIT=\d+\n(-?icanon)/, ms);
     const m = /__EXIT=(\d+)\n(-?icanon)/.exec(s);
     return { code: Number(m?.[1]), sane: m?.[2] === 'icanon' };
