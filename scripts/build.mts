@@ -16,7 +16,7 @@ const external = ['bufferutil', 'utf-8-validate'];
  * holding their own sub-bundle, compiled on first require. V8 then scans a string literal at
  * start-up instead of parsing ~140 KB of code that most runs never call.
  */
-const LAZY = ['enquirer', 'https-proxy-agent', 'socks-proxy-agent'];
+const LAZY = ['enquirer', 'https-proxy-agent', 'socks-proxy-agent', 'mqtt-packet'];
 const lazyMetafiles: Metafile[] = [];
 const requireFromRoot = createRequire(join(root, 'package.json'));
 const lazyModules: Plugin = {

@@ -9,6 +9,8 @@ const MODULES: Partial<Record<DialectName, () => Promise<DialectSpec>>> = {
   // One line per dialect: name: async () => (await import('./name.js')).name as DialectSpec,
   // (stomp and mqtt: src/dialects/stomp.ts, mqtt.ts, issue 13, add theirs).
   stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
+  mqtt: async () => (await import('./mqtt.js')).mqtt as DialectSpec,
+  stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
   jsonrpc: async () => (await import('./jsonrpc.js')).jsonrpc as DialectSpec,
   cdp: async () => (await import('./cdp.js')).cdp as DialectSpec,
 };
