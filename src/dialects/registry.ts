@@ -6,13 +6,11 @@ import type { DialectSpec } from './dialect.js';
 import type { DialectName } from './options.js';
 
 const MODULES: Partial<Record<DialectName, () => Promise<DialectSpec>>> = {
-  // One line per dialect: name: async () => (await import('./name.js')).name as DialectSpec,
-  // (stomp and mqtt: src/dialects/stomp.ts, mqtt.ts, issue 13, add theirs).
-  stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
-  mqtt: async () => (await import('./mqtt.js')).mqtt as DialectSpec,
-  stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
+  socketio: async () => (await import('./socketio.js')).socketio as DialectSpec,
   jsonrpc: async () => (await import('./jsonrpc.js')).jsonrpc as DialectSpec,
   cdp: async () => (await import('./cdp.js')).cdp as DialectSpec,
+  stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
+  mqtt: async () => (await import('./mqtt.js')).mqtt as DialectSpec,
 };
 
 export async function loadDialect(name: DialectName): Promise<DialectSpec> {
