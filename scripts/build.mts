@@ -4,6 +4,7 @@
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
+import { brotliCompressSync } from 'node:zlib';
 import { build, type Metafile, type Plugin } from 'esbuild';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -16,7 +17,39 @@ const external = ['bufferutil', 'utf-8-validate'];
  * holding their own sub-bundle, compiled on first require. V8 then scans a string literal at
  * start-up instead of parsing ~140 KB of code that most runs never call.
  */
-const LAZY = ['enquirer', 'https-proxy-agent', 'socks-proxy-agent', 'mqtt-packet'];
+const LAZY = [
+  'enquirer',
+  'https-proxy-agent',
+  'socks-proxy-agent',
+  'mqtt-packet',
+  // --decode / --encode / --filter (src/views/)
+  '@msgpack/msgpack',
+  'cbor-x/index-no-eval',
+  'protobufjs',
+  'jq-web',
+];
+
+/**
+ * jq-web reads jq.wasm from its own folder at run time: hand it the module inline instead
+ * (brotli + base64 inside the lazy string), so the bundle and the binary work with no files.
+ */
+const inlineJqWasm: Plugin = {
+  name: 'inline-jq-wasm',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]jq-web[\\/]jq\.js$/ }, (args) => {
+      const source = readFileSync(args.path, 'utf8');
+      const wasm = brotliCompressSync(readFileSync(join(args.path, '..', 'jq.wasm'))).toString(
+        'base64',
+      );
+      const call = 'jq = jq().then(';
+      if (!source.includes(call)) throw new Error('jq-web changed: cannot inline jq.wasm');
+      const binary = `require('node:zlib').brotliDecompressSync(Buffer.from(${JSON.stringify(wasm)}, 'base64'))`;
+      // The lazy sub-bundle runs as a plain function: emscripten's look at __dirname needs one.
+      const contents = `var __dirname = '/', __filename = '/jq.js';\n${source.replace(call, `jq = jq({ wasmBinary: ${binary} }).then(`)}`;
+      return { contents, loader: 'js' };
+    });
+  },
+};
 const lazyMetafiles: Metafile[] = [];
 const requireFromRoot = createRequire(join(root, 'package.json'));
 const lazyModules: Plugin = {
@@ -39,6 +72,7 @@ const lazyModules: Plugin = {
         metafile: true,
         write: false,
         external,
+        plugins: [inlineJqWasm],
       });
       lazyMetafiles.push(sub.metafile);
       const code = `(function (exports, require, module) {${sub.outputFiles[0]?.text ?? ''}\n})`;

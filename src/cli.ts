@@ -59,6 +59,11 @@ function flagsFrom(program: Command): RawFlags {
 
 export async function main(argv: string[], io: Io): Promise<number> {
   const program = await buildProgram();
+  // -x and --await are one script in command-line order: commander emits option events in argv
+  // order, while opts() keeps only one array per option.
+  const steps: NonNullable<RawFlags['steps']> = [];
+  program.on('option:execute', (value: string) => steps.push({ kind: 'execute', value }));
+  program.on('option:await', (value: string) => steps.push({ kind: 'await', value }));
   const paintErr = await palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
   program.configureOutput({
     writeOut: (s) => io.stdout.write(s),
@@ -83,7 +88,7 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   let options: ReturnType<typeof parseOptions>;
   try {
-    options = parseOptions(flagsFrom(program), {
+    options = parseOptions({ ...flagsFrom(program), steps }, {
       stdinIsTTY: io.stdinIsTTY,
       stdoutIsTTY: io.stdoutIsTTY,
       stderrIsTTY: io.stderrIsTTY,

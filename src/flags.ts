@@ -34,6 +34,8 @@ const G = {
   tls: 'TLS:',
   bridges: 'Streams and bridges:',
   dialects: 'Dialects:',
+  conversation: 'Conversation:',
+  views: 'Views:',
 } as const;
 
 export const FLAGS: FlagSpec[] = [
@@ -95,9 +97,8 @@ export const FLAGS: FlagSpec[] = [
 
   {
     flags: '-x, --execute <message>',
-    help: 'send this message, never read stdin (repeatable)',
+    help: 'send this message, never read stdin (repeatable; listen: to each client)',
     group: G.input,
-    modes: CLIENT,
     repeatable: true,
   },
   {
@@ -156,6 +157,70 @@ export const FLAGS: FlagSpec[] = [
     flags: '--ping-timeout <s>',
     help: 'with --ping-interval: a ping unanswered for s seconds ends the run (exit 1)',
     group: G.ending,
+  },
+
+  {
+    flags: '--await <regex>',
+    help: 'a step: wait for a received message matching this before the next -x (repeatable)',
+    group: G.conversation,
+    repeatable: true,
+  },
+  {
+    flags: '--reply <"REGEX=>TEMPLATE">',
+    help: 'answer every received message that matches with the template (repeatable)',
+    group: G.conversation,
+    repeatable: true,
+  },
+  {
+    flags: '--heartbeat <"SECONDS:TEMPLATE">',
+    help: 'send the template every SECONDS while connected (repeatable)',
+    group: G.conversation,
+    repeatable: true,
+  },
+  {
+    flags: '--var <NAME=VALUE>',
+    help: 'a template variable: {{NAME}} (repeatable)',
+    group: G.conversation,
+    repeatable: true,
+  },
+  {
+    flags: '--template',
+    help: 'fill in {{…}} in typed and piped lines too',
+    group: G.conversation,
+  },
+
+  {
+    flags: '--filter <jq>',
+    help: 'show received JSON through a jq program (empty hides a message)',
+    group: G.views,
+  },
+  {
+    flags: '--decode <codec>',
+    help: 'show received binary messages decoded: gzip, deflate, msgpack, cbor, protobuf',
+    group: G.views,
+    choices: ['gzip', 'deflate', 'msgpack', 'cbor', 'protobuf'],
+  },
+  {
+    flags: '--decode-raw',
+    help: 'raw output: write the decoded JSON instead of the bytes',
+    group: G.views,
+  },
+  {
+    flags: '--encode <codec>',
+    help: 'send typed, piped and -x JSON as gzip, deflate, msgpack, cbor or protobuf',
+    group: G.views,
+    choices: ['gzip', 'deflate', 'msgpack', 'cbor', 'protobuf'],
+  },
+  {
+    flags: '--proto <file>',
+    help: 'protobuf: the .proto file with the message type',
+    group: G.views,
+    file: true,
+  },
+  {
+    flags: '--type <message>',
+    help: 'protobuf: the message type, e.g. market.Trade',
+    group: G.views,
   },
 
   {

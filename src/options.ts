@@ -2,6 +2,7 @@
 // before any socket is opened.
 
 import { type BridgeOptions, parseBridgeOptions } from './bridge/options.js';
+import { type ConversationOptions, withConversation } from './conversation/options.js';
 import { type DialectOptions, parseDialectOptions } from './dialects/options.js';
 import { usageError } from './errors.js';
 import { flagsOutsideMode } from './flags.js';
@@ -97,6 +98,8 @@ export interface ClientOptions {
   output: OutputOptions;
   /** --dialect and its options (src/dialects/options.ts). */
   dialect: DialectOptions;
+  /** -x/--await steps, --reply, --heartbeat, templates, --decode/--encode, --filter. */
+  conversation: ConversationOptions;
   /** --stream, --tcp-listen, --exec: a byte bridge instead of a message session (src/bridge/). */
   bridge?: BridgeOptions;
 }
@@ -119,6 +122,8 @@ export interface ListenOptions {
   maxMessageSize: number;
   session: SessionOptions;
   output: OutputOptions;
+  /** --reply, --heartbeat, -x/--await steps per client, --decode/--encode, --filter. */
+  conversation: ConversationOptions;
   /** -l --to, -l --exec: a byte bridge per client instead of the hub (src/bridge/). */
   bridge?: BridgeOptions;
 }
@@ -200,6 +205,20 @@ export interface RawFlags {
   clientId?: string;
   keepalive?: string;
   mqttVersion?: string;
+  // Conversations and views (src/conversation/options.ts)
+  await?: string[];
+  /** -x and --await in command-line order (cli.ts collects them). */
+  steps?: Array<{ kind: 'execute' | 'await'; value: string }>;
+  reply?: string[];
+  heartbeat?: string[];
+  var?: string[];
+  template?: boolean;
+  decode?: string;
+  decodeRaw?: boolean;
+  encode?: string;
+  proto?: string;
+  type?: string;
+  filter?: string;
   // Streams and bridges (src/bridge/options.ts)
   stream?: boolean;
   tcpListen?: string;
@@ -266,7 +285,7 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
     kind: 'client',
     demo,
     connect,
-    session: parseSession(flags, environment),
+    ...withConversation(flags, environment.env, 'client', parseSession(flags, environment)),
     output,
     bridge,
     dialect: parseDialectOptions(flags),
@@ -294,7 +313,7 @@ function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
     compress: flags.compress !== false,
     http2: flags.http2 === true,
     maxMessageSize: parseBytes('--max-message-size', flags.maxMessageSize, 100 * MiB, 1),
-    session: parseSession(flags, environment),
+    ...withConversation(flags, environment.env, 'listen', parseSession(flags, environment)),
     output: parseOutput(flags, environment),
   };
 }

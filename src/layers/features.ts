@@ -14,7 +14,19 @@ export const FEATURES: FeatureFactory[] = [
       ? (await import('../dialects/feature.js')).dialectFeature(o)
       : undefined,
   // views (--decode, --filter) — src/views/
+  async (o) =>
+    o.conversation.views.decode !== undefined || o.conversation.views.encode !== undefined
+      ? (await import('../views/decode.js')).decodeFeature(o)
+      : undefined,
+  async (o) =>
+    o.conversation.views.filter !== undefined || o.session.mode === 'repl'
+      ? (await import('../views/filter.js')).filterFeature(o)
+      : undefined,
   // conversation (--reply, --heartbeat, --await steps) — src/conversation/
+  async (o) =>
+    o.conversation.active
+      ? (await import('../conversation/conversation.js')).conversationFeature(o)
+      : undefined,
 ];
 
 /** The features this run uses, innermost first. */
