@@ -55,6 +55,15 @@ const DROPPED = new Set([
   'sec-websocket-key',
 ]);
 
+/** Response headers not copied into the HTTP/1.1 answer ws reads. */
+const RESPONSE_DROPPED = new Set([
+  'content-length',
+  'transfer-encoding',
+  'connection',
+  'upgrade',
+  'sec-websocket-accept',
+]);
+
 /** Why HTTP/2 cannot be used with this server: wsx falls back to HTTP/1.1 (or fails, -only). */
 export class Http2Unavailable extends Error {}
 
@@ -81,6 +90,87 @@ function originOf(url: URL): { secure: boolean; host: string; port: number; unix
   return { secure, host, port: Number(url.port) || (secure ? 443 : 80) };
 }
 
+/**
+ * An HTTP CONNECT tunnel through an http:// or https:// proxy. Written here rather than taken from
+ * https-proxy-agent because an HTTP/2 server speaks first (its SETTINGS may come in the same read
+ * as the proxy's 200), and those bytes must be put back, not dropped.
+ */
+async function httpTunnel(
+  proxyUrl: string,
+  host: string,
+  port: number,
+  c: PreparedConnect,
+  signal: AbortSignal,
+): Promise<Socket> {
+  const p = new URL(proxyUrl);
+  const secure = p.protocol === 'https:';
+  const proxyHost = p.hostname.replace(/^\[|\]$/g, '');
+  const proxyPort = Number(p.port) || (secure ? 443 : 80);
+  const socket: Socket = secure
+    ? tlsConnect({
+        host: proxyHost,
+        port: proxyPort,
+        servername: /^[\d.]+$|:/.test(proxyHost) ? undefined : proxyHost,
+        ca: c.tlsMaterial.ca,
+        rejectUnauthorized: c.tlsMaterial.rejectUnauthorized,
+        ALPNProtocols: ['http/1.1'],
+      })
+    : netConnect({ host: proxyHost, port: proxyPort, autoSelectFamily: true });
+  const onAbort = () => socket.destroy();
+  signal.addEventListener('abort', onAbort, { once: true });
+  const target = host.includes(':') ? `[${host}]:${port}` : `${host}:${port}`;
+  const lines = [`CONNECT ${target} HTTP/1.1`, `Host: ${target}`];
+  if (p.username || p.password) {
+    const auth = `${decodeURIComponent(p.username)}:${decodeURIComponent(p.password)}`;
+    lines.push(`Proxy-Authorization: Basic ${Buffer.from(auth).toString('base64')}`);
+  }
+  socket.write(`${lines.join('\r\n')}\r\n\r\n`);
+  try {
+    const head = await new Promise<string>((resolve, reject) => {
+      let seen = Buffer.alloc(0);
+      const onData = (chunk: Buffer) => {
+        seen = Buffer.concat([seen, chunk]);
+        const end = seen.indexOf('\r\n\r\n');
+        if (end === -1) {
+          if (seen.length > 65536) done(new Error('the proxy sent an endless answer to CONNECT'));
+          return;
+        }
+        socket.pause();
+        const rest = seen.subarray(end + 4);
+        if (rest.length > 0) socket.unshift(rest);
+        done(undefined, seen.subarray(0, end).toString('latin1'));
+      };
+      const onClose = () => done(new Error('the proxy closed the connection during CONNECT'));
+      const done = (err?: Error, value?: string) => {
+        socket.off('data', onData);
+        socket.off('error', done);
+        socket.off('close', onClose);
+        if (err) reject(err);
+        else resolve(value ?? '');
+      };
+      socket.on('data', onData);
+      socket.once('error', done);
+      socket.once('close', onClose);
+    });
+    const status = /^HTTP\/\d(?:\.\d)? (\d{3})\s*(.*)/.exec(head.split('\r\n')[0] ?? '');
+    if (!status || status[1] !== '200') {
+      throw Object.assign(
+        new Error(
+          `it answered ${status ? `HTTP ${status[1]} ${status[2]}` : 'no HTTP'} to CONNECT`,
+        ),
+        { code: 'PROXY_STATUS' },
+      );
+    }
+  } catch (err) {
+    socket.destroy();
+    // Named as the proxy's failure (describeConnectError reads `options.proxy`).
+    throw Object.assign(err as Error, { options: { proxy: proxyUrl } });
+  } finally {
+    signal.removeEventListener('abort', onAbort);
+  }
+  return socket;
+}
+
 /** A tunnel through --proxy to host:port (HTTP CONNECT or SOCKS), as a plain socket. */
 async function tunnel(
   proxyUrl: string,
@@ -89,35 +179,15 @@ async function tunnel(
   c: PreparedConnect,
   signal: AbortSignal,
 ): Promise<Socket> {
-  // The agents' connect() is their documented extension point (agent-base); a stand-in request
-  // receives the events they emit on the real one.
+  if (!proxyUrl.startsWith('socks')) return httpTunnel(proxyUrl, host, port, c, signal);
+  // The agent's connect() is its documented extension point (agent-base); a stand-in request
+  // receives the events it emits on the real one.
   const req = Object.assign(new EventEmitter(), { destroy() {} });
-  let agent: { connect(req: unknown, opts: object): Promise<Socket> };
-  if (proxyUrl.startsWith('socks')) {
-    const { SocksProxyAgent } = await import('socks-proxy-agent');
-    agent = new SocksProxyAgent(proxyUrl, { signal } as object) as unknown as typeof agent;
-  } else {
-    const { HttpsProxyAgent } = await import('https-proxy-agent');
-    agent = new HttpsProxyAgent(proxyUrl, {
-      rejectUnauthorized: c.tlsMaterial.rejectUnauthorized,
-      ca: c.tlsMaterial.ca,
-      signal,
-    } as object) as unknown as typeof agent;
-  }
-  let answer: { statusCode: number; statusText: string } | undefined;
-  req.on('proxyConnect', (res: { statusCode: number; statusText: string }) => {
-    answer = res;
-  });
-  const socket = await agent.connect(req, { host, port, secureEndpoint: false });
-  if (answer !== undefined && answer.statusCode !== 200) {
-    socket.destroy();
-    throw Object.assign(
-      new Error(`the proxy answered HTTP ${answer.statusCode} ${answer.statusText} to CONNECT`),
-      { code: 'PROXY_STATUS', options: { proxy: proxyUrl } },
-    );
-  }
-  req.emit('socket', socket);
-  return socket;
+  const { SocksProxyAgent } = await import('socks-proxy-agent');
+  const agent = new SocksProxyAgent(proxyUrl, { signal } as object) as unknown as {
+    connect(req: unknown, opts: object): Promise<Socket>;
+  };
+  return agent.connect(req, { host, port, secureEndpoint: false });
 }
 
 function waitFor<T>(
@@ -222,10 +292,8 @@ export async function openSession(
   const socket = await openSocket(url, c, signal, report);
   const o = originOf(url);
   const authority = `${o.secure ? 'https' : 'http'}://${o.unix !== undefined ? 'localhost' : url.host}`;
-  const session = h2connect(authority, {
-    createConnection: () => socket,
-    settings: { enablePush: false },
-  });
+  const local: Settings = { enablePush: false };
+  const session = h2connect(authority, { createConnection: () => socket, settings: local });
   // Errors after the handshake reach the streams; nothing may be thrown from here on.
   session.on('error', () => {});
   const onAbort = () => session.destroy();
@@ -248,7 +316,8 @@ export async function openSession(
     signal.removeEventListener('abort', onAbort);
   }
   report.line?.(`HTTP/2 ${o.secure ? 'over TLS (ALPN h2)' : 'with prior knowledge (h2c)'}`);
-  report.line?.(`> SETTINGS ${describeSettings(session.localSettings)}`);
+  // What we sent beyond the protocol's defaults (localSettings reads as defaults until acked).
+  report.line?.(`> SETTINGS ${describeSettings(local)}`);
   report.line?.(`< SETTINGS ${describeSettings(settings)}`);
   if (settings.enableConnectProtocol !== true) {
     session.close();
@@ -389,7 +458,8 @@ export class Http2Connector {
       const status = Number(res[':status']);
       const lines: string[] = [];
       for (const [k, v] of pairs) {
-        if (k.startsWith(':') || k === 'content-length' || k === 'transfer-encoding') continue;
+        // The 101 gets our own Accept (a proxy may pass on its backend's, for another key).
+        if (k.startsWith(':') || RESPONSE_DROPPED.has(k)) continue;
         lines.push(`${k}: ${v}`);
       }
       if (status >= 200 && status < 300) {

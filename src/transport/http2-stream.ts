@@ -126,7 +126,10 @@ export class StreamSocket extends Duplex {
       // Rare (before the stream exists): one at a time.
       const next = (i: number): void => {
         const item = chunks[i];
-        if (item === undefined) return cb();
+        if (item === undefined) {
+          cb();
+          return;
+        }
         this._write(item.chunk, item.encoding, (err) => (err ? cb(err) : next(i + 1)));
       };
       next(0);
