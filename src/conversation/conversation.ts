@@ -10,7 +10,7 @@ import { Layer, type LayerContext, type LayerFeature } from '../layers/layer.js'
 import type { Options, SessionOptions } from '../options.js';
 import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
 import { type CodecImpl, loadCodec } from '../views/codecs.js';
-import { unfilteredText } from '../views/unfiltered.js';
+import { unfilteredText, viewText } from '../views/unfiltered.js';
 import type { ConversationOptions, Step } from './options.js';
 import { parseTemplate, renderTemplate, type Template, type TemplateScope } from './template.js';
 
@@ -54,7 +54,8 @@ function matchText(
   if (view) {
     const before = unfilteredText.get(view);
     if (before !== undefined) return before;
-    if (view.text !== undefined) return view.text;
+    const text = viewText(view);
+    if (text !== undefined) return text;
   }
   return binary ? undefined : data.toString('utf8');
 }

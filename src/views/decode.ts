@@ -7,6 +7,7 @@ import { Layer, type LayerContext, type LayerFeature } from '../layers/layer.js'
 import type { Options, SessionOptions } from '../options.js';
 import type { MessagePeer, MessageView } from '../peer.js';
 import { type CodecImpl, loadCodec } from './codecs.js';
+import { decodedText } from './unfiltered.js';
 
 export class DecodeFeature implements LayerFeature {
   readonly name = 'decode';
@@ -14,6 +15,8 @@ export class DecodeFeature implements LayerFeature {
     readonly decoder: CodecImpl | undefined,
     readonly encoder: CodecImpl | undefined,
     readonly session: SessionOptions,
+    /** Raw output writes `view.text`: it keeps the bytes unless --decode-raw. */
+    readonly textShown: boolean,
   ) {}
 
   wrap(peer: MessagePeer, ctx: LayerContext): MessagePeer {
@@ -28,7 +31,7 @@ export async function decodeFeature(o: Options): Promise<LayerFeature | undefine
   const load = (codec: typeof v.decode) =>
     codec === undefined ? undefined : loadCodec(codec, { proto: v.proto, maxBytes });
   const [decoder, encoder] = await Promise.all([load(v.decode), load(v.encode)]);
-  return new DecodeFeature(decoder, encoder, o.session);
+  return new DecodeFeature(decoder, encoder, o.session, o.output.format !== 'raw' || v.decodeRaw);
 }
 
 export class DecodeLayer extends Layer {
@@ -52,7 +55,9 @@ export class DecodeLayer extends Layer {
     let next: MessageView;
     try {
       const d = decoder.decode(data);
-      next = { ...view, decoded: { codec: decoder.codec, value: d.value }, text: d.text };
+      next = { ...view, decoded: { codec: decoder.codec, value: d.value } };
+      if (this.f.textShown) next.text = d.text;
+      else decodedText.set(next, d.text);
     } catch (err) {
       const why = ((err as Error).message || String(err)).split('\n')[0] ?? '';
       next = { ...view, note: `did not decode as ${decoder.codec}: ${why}` };

@@ -8,7 +8,7 @@ import type { Options } from '../options.js';
 import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
 import type { Command } from '../session/commands.js';
 import type { JqProgram } from './jq.js';
-import { unfilteredText } from './unfiltered.js';
+import { unfilteredText, viewText } from './unfiltered.js';
 
 export class FilterFeature implements LayerFeature {
   readonly name = 'filter';
@@ -68,7 +68,7 @@ function jsonText(
   view: MessageView | undefined,
 ): string | undefined {
   if (view?.control) return undefined;
-  const text = view?.text ?? (binary ? undefined : data.toString('utf8'));
+  const text = viewText(view) ?? (binary ? undefined : data.toString('utf8'));
   if (text === undefined || !/^\s*[[{"\d tfn-]/.test(text)) return undefined;
   try {
     JSON.parse(text);
