@@ -26,8 +26,11 @@ export interface DialectCommand<D extends Dialect = Dialect> {
   name: string;
   usage: string;
   help: string;
-  /** Parse `args` (throw usageError on bad ones) and act on the connection's dialect layer. */
-  run(dialect: D, args: string): void;
+  /**
+   * Parse `args` (throw usageError on bad ones) and act on the connection's dialect layer;
+   * `print` shows a reply (/ops): the REPL's output, or a note when the line came from a script.
+   */
+  run(dialect: D, args: string, print: (text: string) => void): void;
 }
 
 export interface PrepareEnv<S = unknown> {
@@ -49,6 +52,13 @@ export interface DialectSpec<S = unknown> {
   /** Before each connect: rewrite the URL, discover the endpoint, choose subprotocols. */
   prepare?(connect: ConnectOptions, env: PrepareEnv<S>): Promise<ConnectOptions>;
   create(inner: MessagePeer, env: DialectEnv<S>): Dialect;
+  /**
+   * After a connection ended before its handshake completed: true = connect once more at once,
+   * through prepare() again (GraphQL's subprotocol retry, SPEC §17).
+   */
+  retry?(state: S): boolean;
+  /** REPL: whether a typed buffer needs more lines (GraphQL: until the braces balance). */
+  continues?(text: string): boolean;
 }
 
 /** The commands every dialect has. */
@@ -171,10 +181,10 @@ export abstract class Dialect extends Layer {
   }
 
   /** Run one of this dialect's commands; throws usageError on bad arguments. */
-  command(name: string, args: string): void {
+  command(name: string, args: string, print?: (text: string) => void): void {
     const c = this.table.get(name);
     if (!c) throw usageError(`/${name} is not a ${this.dialect} command`);
-    c.run(this, args.trim());
+    c.run(this, args.trim(), print ?? ((text) => this.emit('note', 'info', text)));
   }
 
   /** /raw, /raw-binary: one frame as given, even before the handshake completed. */

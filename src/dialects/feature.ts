@@ -36,7 +36,18 @@ function candidates(o: DialectOptions, connect: ConnectOptions): DialectName[] {
   return out;
 }
 
-export async function dialectFeature(options: ClientOptions): Promise<LayerFeature | undefined> {
+/** What the dialect feature offers beyond LayerFeature, for the lead's controller and REPL. */
+export interface DialectFeature extends LayerFeature {
+  /**
+   * Call when a connection closed before its dialect handshake completed: the options to connect
+   * again with at once (not counted as a --reconnect), or undefined to end as usual.
+   */
+  retry(connect: ConnectOptions, ctx: LayerContext): Promise<ConnectOptions | undefined>;
+  /** REPL continuation rule of the dialect (GraphQL: braces), undefined = the default. */
+  continues: ((text: string) => boolean) | undefined;
+}
+
+export async function dialectFeature(options: ClientOptions): Promise<DialectFeature | undefined> {
   const o = options.dialect;
   const names = candidates(o, options.connect);
   if (names.length === 0) return undefined;
@@ -55,8 +66,19 @@ export async function dialectFeature(options: ClientOptions): Promise<LayerFeatu
     return d === undefined ? undefined : loaded.get(d);
   };
 
-  const feature: LayerFeature = {
+  const single = names.length === 1 ? loaded.get(names[0] as DialectName) : undefined;
+  const feature: DialectFeature = {
     name: 'dialect',
+    continues: single?.spec.continues?.bind(single.spec),
+    async retry(connect, ctx) {
+      for (const l of loaded.values()) {
+        if (!l.spec.retry?.(l.state)) continue;
+        return l.spec.prepare
+          ? l.spec.prepare(connect, { options: o, state: l.state, ctx, explicit })
+          : connect;
+      }
+      return undefined;
+    },
     async prepare(connect: ConnectOptions, ctx: LayerContext): Promise<ConnectOptions> {
       let out = connect;
       if (explicit) {
@@ -112,7 +134,7 @@ function commandsFor(specs: DialectSpec[]): Command[] {
       run: (args, ctx) => {
         const layer = ctx.layer<Dialect>('dialect');
         if (!layer) throw usageError(`/${c.name} needs a dialect connection`);
-        layer.command(c.name, args);
+        layer.command(c.name, args, ctx.print);
       },
     });
   }

@@ -7,6 +7,7 @@ import type { DialectName } from './options.js';
 
 const MODULES: Partial<Record<DialectName, () => Promise<DialectSpec>>> = {
   socketio: async () => (await import('./socketio.js')).socketio as DialectSpec,
+  graphql: async () => (await import('./graphql.js')).graphql as DialectSpec,
   jsonrpc: async () => (await import('./jsonrpc.js')).jsonrpc as DialectSpec,
   cdp: async () => (await import('./cdp.js')).cdp as DialectSpec,
   stomp: async () => (await import('./stomp.js')).stomp as DialectSpec,
