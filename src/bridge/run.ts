@@ -190,6 +190,12 @@ async function runClient(
     ws.closeWith(1001);
     child?.stop();
   });
+  // ssh closes a ProxyCommand's pipes and then sends it SIGHUP at once: dying there would drop
+  // the WebSocket without a close frame. A hang-up means the session is over: finish the close
+  // handshake (bounded by the close timeout) and end normally. (cli.ts owns the other signals;
+  // SIGHUP is only this mode's concern.)
+  const onHangup = () => ws.closeWith(1000);
+  if (!exec) process.on('SIGHUP', onHangup);
   const toLocal = written(local);
   const paired = pair(local, ws, (err, side) => {
     if (side === local) say.error(new WsxError('io', err.message));
@@ -198,6 +204,7 @@ async function runClient(
   // may still be open (ssh keeps it open until it sees the end of our stdout).
   await Promise.race([paired, ws.wsClosed.then(() => toLocal)]);
   off();
+  process.off('SIGHUP', onHangup);
   let status: number | undefined;
   if (child) {
     stopAfterGrace(child);
