@@ -52,9 +52,23 @@ Examples:
   return program;
 }
 
+/** Has a scheme, or is `:port…`: a URL, never an optional option's value (SPEC §17). */
+const looksLikeUrl = (v: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^:\d+/.test(v);
+
 function flagsFrom(program: Command): RawFlags {
   const o = program.opts<RawFlags & { connect?: string }>();
-  return { ...o, url: program.args[0] };
+  const flags: RawFlags = { ...o, url: program.args[0] };
+  // `--reconnect ws://h/`: commander took the URL as the optional value; give it back.
+  for (const key of ['reconnect', 'passphrase'] as const) {
+    const v = flags[key];
+    if (typeof v !== 'string' || !looksLikeUrl(v)) continue;
+    if (flags.url !== undefined) {
+      throw new WsxError('usage', `two URLs given: '${v}' and '${flags.url}'`);
+    }
+    flags.url = v;
+    flags[key] = true;
+  }
+  return flags;
 }
 
 export async function main(argv: string[], io: Io): Promise<number> {
@@ -88,12 +102,15 @@ export async function main(argv: string[], io: Io): Promise<number> {
 
   let options: ReturnType<typeof parseOptions>;
   try {
-    options = parseOptions({ ...flagsFrom(program), steps }, {
-      stdinIsTTY: io.stdinIsTTY,
-      stdoutIsTTY: io.stdoutIsTTY,
-      stderrIsTTY: io.stderrIsTTY,
-      env: io.env,
-    });
+    options = parseOptions(
+      { ...flagsFrom(program), steps },
+      {
+        stdinIsTTY: io.stdinIsTTY,
+        stdoutIsTTY: io.stdoutIsTTY,
+        stderrIsTTY: io.stderrIsTTY,
+        env: io.env,
+      },
+    );
   } catch (err) {
     if (err instanceof WsxError) {
       io.stderr.write(errorLines(err, paintErr));
@@ -176,11 +193,17 @@ export async function start(): Promise<void> {
       // Everything is written once both streams have taken an empty write. After that nothing
       // should keep the process alive; if something does (a socket a proxy library never closes,
       // say), exiting cannot lose output, so do not make the user wait for it.
-      await Promise.all(
+      const flushed = Promise.all(
         [io.stdout, io.stderr]
           .filter((s) => !s.destroyed && !s.errored)
           .map((s) => new Promise((resolve) => s.write('', resolve))),
       );
+      // After a signal the user wants out: a stdout whose reader has stalled must not keep wsx
+      // alive (issue 9, defect 17). Otherwise wait for every byte.
+      const interrupted = code === EXIT.sigint || code === EXIT.sigterm;
+      await (interrupted
+        ? Promise.race([flushed, new Promise((resolve) => setTimeout(resolve, 1000))])
+        : flushed);
       setTimeout(() => process.exit(code), 500).unref();
     },
     (err: unknown) => {

@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { usageError, WsxError } from './errors.js';
-import { Peer } from './peer.js';
+import { type FrameSocket, Peer } from './peer.js';
 import type { TlsMaterial } from './prepare.js';
 
 export interface ListenConfig {
@@ -15,6 +15,8 @@ export interface ListenConfig {
   compress: boolean;
   maxMessageSize: number;
   tls: TlsMaterial | undefined;
+  /** --http2: serve RFC 8441 streams on the same port as HTTP/1.1 upgrades. */
+  http2?: boolean;
   /**
    * Picked when a client offers one and no -s one matched, never required (bridges: -l --to
    * accepts websockify's `binary`). Touch point of src/bridge/run.ts.
@@ -66,11 +68,27 @@ function describeListenError(err: NodeJS.ErrnoException, c: ListenConfig): WsxEr
   }
 }
 
+/** The body of the 426 a plain HTTP request gets (SPEC §17). */
+const NOT_WEBSOCKET = 'This is a WebSocket server (wsx): connect with a WebSocket client.\n';
+
 export async function listen(c: ListenConfig): Promise<ListenServer> {
   const { WebSocketServer } = await import('ws');
-  const http: Server = c.tls
-    ? createHttpsServer({ cert: c.tls.cert, key: c.tls.key, passphrase: c.tls.passphrase })
-    : createHttpServer();
+  // With --http2 the TLS (or the h2c preface check) happens in front; this server then only
+  // ever gets the HTTP/1.1 connections.
+  const http: Server =
+    c.tls && !c.http2
+      ? createHttpsServer({ cert: c.tls.cert, key: c.tls.key, passphrase: c.tls.passphrase })
+      : createHttpServer();
+  // A request without Upgrade would otherwise wait forever: answer at once.
+  http.on('request', (_req, res) => {
+    res.writeHead(426, {
+      Upgrade: 'websocket',
+      Connection: 'Upgrade, close',
+      'Content-Type': 'text/plain; charset=utf-8',
+      'Content-Length': Buffer.byteLength(NOT_WEBSOCKET),
+    });
+    res.end(NOT_WEBSOCKET);
+  });
   const accepted = new Set(c.subprotocols);
   const wss = new WebSocketServer({
     server: http,
@@ -95,16 +113,25 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
   });
   wss.on('error', () => {});
   http.on('tlsClientError', () => {});
+  const front = c.http2
+    ? (await import('./transport/http2-server.js')).createHttp2Front(
+        http,
+        wss,
+        c.tls,
+        NOT_WEBSOCKET,
+      )
+    : undefined;
+  const listening = front?.server ?? http;
 
   await new Promise<void>((resolve, reject) => {
     const onError = (err: NodeJS.ErrnoException) => reject(describeListenError(err, c));
-    http.once('error', onError);
-    http.listen(c.port, c.bind, () => {
-      http.off('error', onError);
+    listening.once('error', onError);
+    listening.listen(c.port, c.bind, () => {
+      listening.off('error', onError);
       resolve();
     });
   });
-  const address = http.address() as AddressInfo;
+  const address = listening.address() as AddressInfo;
   const host = address.family === 'IPv6' ? `[${address.address}]` : address.address;
   const url = `${c.tls ? 'wss' : 'ws'}://${host}:${address.port}/`;
 
@@ -116,13 +143,18 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
     for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
       headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
     }
-    const peer = new Peer(ws, {
-      url: req.url ?? '/',
-      protocol: ws.protocol,
-      extensions: ws.extensions,
-      remoteAddress: remote,
-      request: { method: req.method ?? 'GET', path: req.url ?? '/', headers },
-    });
+    const peer = new Peer(
+      ws,
+      {
+        url: req.url ?? '/',
+        protocol: ws.protocol,
+        extensions: ws.extensions,
+        remoteAddress: remote,
+        request: { method: req.method ?? 'GET', path: req.url ?? '/', headers },
+        role: 'server',
+      },
+      { socket: req.socket as FrameSocket },
+    );
     ws.pause();
     server.emit('peer', peer, req);
   });
@@ -131,7 +163,10 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
       for (const client of wss.clients) client.terminate();
       wss.close();
       http.closeAllConnections?.();
-      http.close(() => resolve());
+      if (front) {
+        front.close();
+        front.server.close(() => resolve());
+      } else http.close(() => resolve());
     });
   return server;
 }

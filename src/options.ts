@@ -263,9 +263,9 @@ export function parseOptions(flags: RawFlags, environment: Environment): Options
   const connect: ConnectOptions = {
     url: demo ? '' : normaliseUrl(given ?? ''),
     headers: (flags.header ?? []).map(parseHeader),
-    subprotocols: (flags.subprotocol ?? []).map(parseSubprotocol),
-    origin: flags.origin,
-    host: flags.host,
+    subprotocols: parseSubprotocols(flags.subprotocol),
+    origin: flags.origin === undefined ? undefined : parseHeaderValue('-o', flags.origin),
+    host: flags.host === undefined ? undefined : parseHeaderValue('--host', flags.host),
     auth: flags.auth === undefined ? undefined : parseAuth(flags.auth, environment.stdinIsTTY),
     protocolVersion: parseProtocolVersion(flags.protocolVersion),
     compress: flags.compress !== false,
@@ -308,7 +308,7 @@ function parseListen(flags: RawFlags, environment: Environment): ListenOptions {
     broadcast: flags.broadcast === true,
     once: flags.once === true,
     maxBacklog: parseBytes('--max-backlog', flags.maxBacklog, 16 * MiB, 1024),
-    subprotocols: (flags.subprotocol ?? []).map(parseSubprotocol),
+    subprotocols: parseSubprotocols(flags.subprotocol),
     tls,
     compress: flags.compress !== false,
     http2: flags.http2 === true,
@@ -373,7 +373,7 @@ function parseSession(flags: RawFlags, environment: Environment): SessionOptions
     pingIntervalMs:
       flags.pingInterval === undefined
         ? undefined
-        : parsePositiveSeconds('--ping-interval', flags.pingInterval, 0),
+        : parseAtLeastSeconds('--ping-interval', flags.pingInterval, 0.1),
     pingTimeoutMs: parsePingTimeout(flags),
     reconnect: parseReconnect(flags.reconnect),
     replay:
@@ -411,7 +411,7 @@ function parsePingTimeout(flags: RawFlags): number | undefined {
   if (flags.pingInterval === undefined) {
     throw usageError('--ping-timeout needs --ping-interval (the pings whose pongs it waits for)');
   }
-  return parsePositiveSeconds('--ping-timeout', flags.pingTimeout, 0);
+  return parseAtLeastSeconds('--ping-timeout', flags.pingTimeout, 0.1);
 }
 
 function parseOutput(flags: RawFlags, environment: Environment): OutputOptions {
@@ -480,8 +480,13 @@ export function normaliseUrl(input: string): string {
     http: 'ws',
     https: 'wss',
     'ws+unix': 'ws+unix',
-    'wss+unix': 'wss+unix',
   };
+  if (scheme === 'wss+unix') {
+    throw usageError(
+      `wss+unix: is not supported ('${input}')`,
+      'use ws+unix:///path/to.sock:/request-path (TLS over a Unix socket is not offered)',
+    );
+  }
   const target = mapped[scheme];
   if (target === undefined) {
     throw usageError(
@@ -510,7 +515,22 @@ export function normaliseUrl(input: string): string {
   return url.toString();
 }
 
-const FORBIDDEN_HEADERS = /^(sec-websocket-.*|upgrade|connection)$/i;
+const FORBIDDEN_HEADERS =
+  /^(sec-websocket-.*|upgrade|connection|transfer-encoding|content-length)$/i;
+
+/**
+ * Node's http refuses control characters in header values (ERR_INVALID_CHAR) by throwing:
+ * refuse them here, naming the option, before any socket is opened (tab is allowed, as in HTTP).
+ */
+function parseHeaderValue(option: string, value: string): string {
+  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
+  const bad = /[\x00-\x08\x0a-\x1f\x7f]/.exec(value);
+  if (bad) {
+    const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
+    throw usageError(`${option} has a control character (${code}) in its value`);
+  }
+  return value;
+}
 const TOKEN = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 export function parseHeader(raw: string): [string, string] {
@@ -527,6 +547,7 @@ export function parseHeader(raw: string): [string, string] {
   // Node's http rejects these; catch them here so the message names the header.
   if (/[\r\n\0]/.test(value))
     throw usageError(`header '${name}' has a line break or NUL in its value`);
+  parseHeaderValue(`header '${name}'`, value);
   if (FORBIDDEN_HEADERS.test(name)) {
     const hint = /^sec-websocket-protocol$/i.test(name)
       ? 'use -s <name> to offer a subprotocol'
@@ -590,9 +611,14 @@ function parseMaxRedirects(raw: string): number {
   return n;
 }
 
-function parseSubprotocol(name: string): string {
-  if (!TOKEN.test(name)) throw usageError(`invalid subprotocol name '${name}'`);
-  return name;
+/** -s names, each a token, each offered once (a repeated name is refused by servers: 400). */
+function parseSubprotocols(names: string[] | undefined): string[] {
+  const out: string[] = [];
+  for (const name of names ?? []) {
+    if (!TOKEN.test(name)) throw usageError(`invalid subprotocol name '${name}'`);
+    if (!out.includes(name)) out.push(name);
+  }
+  return out;
 }
 
 function parseAuth(raw: string, stdinIsTTY: boolean): { user: string; pass: string | undefined } {
@@ -624,7 +650,8 @@ function parseSeconds(
 ): number {
   if (raw === undefined) return dflt * 1000;
   const n = Number(raw);
-  if (raw.trim() === '' || !Number.isFinite(n) || (n < 0 && !negative)) {
+  // Decimal only: Number() also takes 0x10, 1e3 and '  ', which nobody means as seconds.
+  if (!/^\s*-?(\d+(\.\d*)?|\.\d+)\s*$/.test(raw) || !Number.isFinite(n) || (n < 0 && !negative)) {
     throw usageError(`${name} takes a number of seconds, not '${raw}'`);
   }
   if (n > 2_000_000) throw usageError(`${name} ${raw} is too large`);
@@ -634,6 +661,13 @@ function parseSeconds(
 function parsePositiveSeconds(name: string, raw: string | undefined, dflt: number): number {
   const ms = parseSeconds(name, raw, dflt, false);
   if (ms <= 0) throw usageError(`${name} must be more than 0 seconds`);
+  return ms;
+}
+
+/** Seconds with a floor: sub-millisecond pings would flood the connection. */
+function parseAtLeastSeconds(name: string, raw: string, min: number): number {
+  const ms = parseSeconds(name, raw, 0, false);
+  if (ms < min * 1000) throw usageError(`${name} must be at least ${min} s, not '${raw}'`);
   return ms;
 }
 

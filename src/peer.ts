@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { WsxError } from './errors.js';
+import { FrameEncoder } from './wire.js';
 
 export interface CloseInfo {
   code: number;
@@ -24,6 +25,8 @@ export interface HandshakeInfo {
   request?: { method: string; path: string; headers: Array<[string, string]> };
   response?: { status: number; statusText: string; headers: Array<[string, string]> };
   remoteAddress?: string;
+  /** Which side we are: 'server' in listen mode (errors then say "the client sent …"). */
+  role?: 'client' | 'server';
 }
 
 export interface PeerStats {
@@ -89,31 +92,40 @@ export interface PeerEvents {
 
 const OPEN = 1;
 
-/** How long to wait for the other side's close frame after we send ours. */
+/**
+ * How long to wait for the other side's close frame after we send ours, counted from the last
+ * data received (a server still sending its echoes is never cut off).
+ */
 export const CLOSE_WAIT_MS = 5000;
 
+/** ws's own close timer (counted from our close frame): only an outer bound, ~24 days. */
+export const CLOSE_TIMEOUT_OUTER_MS = 2 ** 31 - 1;
+
 /** Protocol errors from ws's receiver, with words a user understands. */
-function describeWsError(err: Error & { code?: string }): WsxError {
+export function describeWsError(
+  err: Error & { code?: string },
+  who: 'the server' | 'the client' = 'the server',
+): WsxError {
+  const payloadLength = /invalid payload length (\d+)$/.exec(err.message)?.[1];
   const map: Record<string, string> = {
-    WS_ERR_INVALID_UTF8: 'the server sent a text message that is not valid UTF-8',
-    WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: 'the server sent a message larger than --max-message-size',
-    WS_ERR_INVALID_CLOSE_CODE: 'the server sent a close frame with an invalid code',
-    WS_ERR_INVALID_OPCODE: 'the server sent a frame with an invalid opcode',
-    WS_ERR_EXPECTED_MASK: 'the peer sent an unmasked frame',
-    WS_ERR_UNEXPECTED_MASK: 'the server sent a masked frame',
-    WS_ERR_UNEXPECTED_RSV_1: 'the server sent a frame with RSV1 set but no extension allows it',
-    WS_ERR_UNEXPECTED_RSV_2_3: 'the server sent a frame with RSV2/RSV3 set',
-    WS_ERR_EXPECTED_FIN: 'the server sent a fragmented control frame',
-    WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH: 'the server sent a control frame longer than 125 bytes',
+    // ws says the same for a text message and a close reason: name both.
+    WS_ERR_INVALID_UTF8: `${who} sent text (a message or a close reason) that is not valid UTF-8`,
+    WS_ERR_UNSUPPORTED_MESSAGE_LENGTH: `${who} sent a message larger than --max-message-size`,
+    WS_ERR_INVALID_CLOSE_CODE: `${who} sent a close frame with an invalid code`,
+    WS_ERR_INVALID_OPCODE: `${who} sent a frame with an invalid opcode`,
+    WS_ERR_EXPECTED_MASK: `${who} sent an unmasked frame`,
+    WS_ERR_UNEXPECTED_MASK: `${who} sent a masked frame`,
+    WS_ERR_UNEXPECTED_RSV_1: `${who} sent a frame with RSV1 set but no extension allows it`,
+    WS_ERR_UNEXPECTED_RSV_2_3: `${who} sent a frame with RSV2/RSV3 set`,
+    WS_ERR_EXPECTED_FIN: `${who} sent a fragmented control frame`,
+    WS_ERR_INVALID_CONTROL_PAYLOAD_LENGTH:
+      payloadLength === '1'
+        ? `${who} sent a close frame with a 1-byte payload (a close code takes 2)`
+        : `${who} sent a control frame longer than 125 bytes`,
   };
   const known = err.code ? map[err.code] : undefined;
   if (known) {
-    const status =
-      err.code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
-        ? 1009
-        : err.code === 'WS_ERR_INVALID_UTF8'
-          ? 1007
-          : 1002;
+    const status = closeStatusFor(err.code);
     const hint = status === 1009 ? 'raise the limit, e.g. --max-message-size 1G' : undefined;
     return new WsxError('protocol', `protocol error: ${known} (closing with ${status})`, {
       code: err.code,
@@ -122,6 +134,15 @@ function describeWsError(err: Error & { code?: string }): WsxError {
   }
   const code = err.code;
   return new WsxError('protocol', err.message, { code });
+}
+
+/** The close code ws sends after one of its protocol errors. */
+function closeStatusFor(code: string | undefined): number {
+  return code === 'WS_ERR_UNSUPPORTED_MESSAGE_LENGTH'
+    ? 1009
+    : code === 'WS_ERR_INVALID_UTF8'
+      ? 1007
+      : 1002;
 }
 
 /**
@@ -163,15 +184,56 @@ export interface MessagePeer extends EventEmitter<PeerEvents> {
   resume(): void;
 }
 
+/** Data messages of at least this many bytes are compressed when permessage-deflate is on. */
+export const COMPRESS_THRESHOLD = 1024;
+
+/** What a transport needs of the TCP/TLS socket under a WebSocket for the send fast path. */
+export interface FrameSocket {
+  cork(): void;
+  uncork(): void;
+  write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
+  on(event: 'data' | 'finish', listener: (...args: unknown[]) => void): unknown;
+  readonly destroyed: boolean;
+}
+
+export interface PeerOptions {
+  /**
+   * The socket ws reads and writes (from public API: the 'upgrade' response's `res.socket`, the
+   * server request's `req.socket`). Given, data frames are encoded here and written straight to
+   * it, corked per turn of the event loop; otherwise every message goes through ws.send.
+   */
+  socket?: FrameSocket;
+  /** Client side: frames are masked (RFC 6455 §5.3). */
+  client?: boolean;
+}
+
 export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   readonly stats: PeerStats;
   private pendingPings: Array<{ key: string; at: number }> = [];
   private closeSent = false;
   private closed = false;
+  /** The code ws closed with after a protocol error it found (1002, 1007, 1009). */
+  private protocolClose: number | undefined;
+  private readonly socket: FrameSocket | undefined;
+  private readonly encoder: FrameEncoder | undefined;
+  /** permessage-deflate was negotiated: large messages go through ws to be compressed. */
+  private readonly deflate: boolean;
+  /**
+   * Messages handed to ws.send whose callback has not run. While any are pending (a compression
+   * in progress queues later frames inside ws), every send goes through ws to keep the order.
+   */
+  private viaWs = 0;
+  /** The socket is corked until the end of this turn (one writev for everything sent in it). */
+  private corked = false;
+  private paused = true;
+  /** Waiting for the other side's close frame or TCP close: counts from the last data in. */
+  private closeTimer: NodeJS.Timeout | undefined;
+  private closing = false;
 
   constructor(
     private readonly ws: WebSocket,
     readonly info: HandshakeInfo,
+    opts: PeerOptions = {},
   ) {
     super();
     this.stats = {
@@ -182,10 +244,14 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       bytesOut: 0,
       lastRtt: undefined,
     };
+    this.socket = opts.socket;
+    this.encoder = opts.socket ? new FrameEncoder(opts.client === true) : undefined;
+    this.deflate = /(^|,)\s*permessage-deflate/.test(ws.extensions);
     ws.on('message', (data, isBinary) => {
       const buf = data as Buffer;
       this.stats.messagesIn++;
       this.stats.bytesIn += buf.length;
+      if (this.closing && this.socket === undefined) this.armCloseTimer();
       this.emit('message', buf, isBinary);
     });
     ws.on('ping', (data) => {
@@ -198,17 +264,41 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       if (rtt !== undefined) this.stats.lastRtt = rtt;
       this.emit('pong', data, 'in', rtt);
     });
-    ws.on('error', (err) => this.emit('error', describeWsError(err)));
-    ws.on('close', (code, reason) => {
+    ws.on('error', (err: Error & { code?: string }) => {
+      // After its own protocol error ws closes the socket itself: that is our close, not a drop.
+      if (err.code?.startsWith('WS_ERR_')) this.protocolClose = closeStatusFor(err.code);
+      this.emit(
+        'error',
+        describeWsError(err, info.role === 'server' ? 'the client' : 'the server'),
+      );
+    });
+    ws.on('close', (wsCode, reason) => {
+      const code =
+        wsCode === 1006 && this.protocolClose !== undefined ? this.protocolClose : wsCode;
       this.closed = true;
+      this.closing = false;
+      if (this.closeTimer) clearTimeout(this.closeTimer);
       this.wakeDrainWaiters();
       this.emit('close', {
         code,
         reason: reason.toString('utf8'),
-        closeFrameReceived: code !== 1006,
-        initiatedByUs: this.closeSent,
+        closeFrameReceived: wsCode !== 1006,
+        initiatedByUs: this.closeSent || this.protocolClose !== undefined,
       });
     });
+    if (opts.socket) {
+      // Data still arriving after our close frame: the other side is alive, keep waiting.
+      opts.socket.on('data', () => {
+        if (this.closing) this.armCloseTimer();
+      });
+      // ws ends our side once both close frames are exchanged: now only the TCP close is due.
+      opts.socket.on('finish', () => {
+        if (!this.closed) {
+          this.closing = true;
+          this.armCloseTimer();
+        }
+      });
+    }
   }
 
   get isOpen(): boolean {
@@ -235,22 +325,95 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   /** Send a message. Use waitForDrain() when bufferedAmount grows past what you accept. */
   send(data: Buffer | string, binary: boolean, view?: MessageView): void {
     if (!this.isOpen) return;
-    this.stats.messagesOut++;
-    this.stats.bytesOut += typeof data === 'string' ? Buffer.byteLength(data) : data.length;
-    this.unwritten++;
-    this.ws.send(data, { binary }, this.onSent);
+    one[0] = data;
+    this.transmit(one, binary);
+    one[0] = EMPTY;
     if (this.listenerCount('sent') > 0) {
       this.emit('sent', typeof data === 'string' ? Buffer.from(data) : data, binary, view);
     }
   }
 
-  /** Sends handed to ws whose write callback has not run yet. */
+  /** Send several messages in one go: one buffer of frames, one socket write where possible. */
+  sendMany(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
+    if (!this.isOpen || messages.length === 0) return;
+    this.transmit(messages, binary);
+    if (this.listenerCount('sent') > 0) {
+      for (const m of messages)
+        this.emit('sent', typeof m === 'string' ? Buffer.from(m) : m, binary);
+    }
+  }
+
+  private transmit(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
+    this.stats.messagesOut += messages.length;
+    const encoder = this.encoder;
+    if (encoder === undefined || this.socket === undefined) {
+      for (const m of messages) this.sendViaWs(m, binary);
+      return;
+    }
+    this.cork();
+    if (!this.deflate && this.viaWs === 0) {
+      this.stats.bytesOut += encoder.encode(messages, binary, this.writePiece);
+      return;
+    }
+    // permessage-deflate: small messages skip zlib (framed here, uncompressed, which RFC 7692
+    // allows per message); large ones are compressed by ws. Runs of small ones stay batched.
+    let from = 0;
+    for (let i = 0; i < messages.length; i++) {
+      const m = messages[i] as Buffer | string;
+      const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+      if (len < COMPRESS_THRESHOLD && this.viaWs === 0) continue;
+      if (i > from)
+        this.stats.bytesOut += encoder.encode(messages.slice(from, i), binary, this.writePiece);
+      from = i + 1;
+      this.sendViaWs(m, binary);
+    }
+    if (from < messages.length) {
+      this.stats.bytesOut += encoder.encode(
+        from === 0 ? messages : messages.slice(from),
+        binary,
+        this.writePiece,
+      );
+    }
+  }
+
+  private sendViaWs(m: Buffer | string, binary: boolean): void {
+    const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+    this.stats.bytesOut += len;
+    this.unwritten++;
+    this.viaWs++;
+    this.ws.send(m, { binary, compress: this.deflate && len >= COMPRESS_THRESHOLD }, this.onWsSent);
+  }
+
+  private readonly writePiece = (piece: Buffer): void => {
+    this.unwritten++;
+    (this.socket as FrameSocket).write(piece, this.onSent);
+  };
+
+  /** Cork until the end of this turn: everything sent meanwhile leaves in one writev. */
+  private cork(): void {
+    if (this.corked) return;
+    this.corked = true;
+    (this.socket as FrameSocket).cork();
+    process.nextTick(this.uncork);
+  }
+
+  private readonly uncork = (): void => {
+    this.corked = false;
+    this.socket?.uncork();
+  };
+
+  /** Writes handed to the socket or to ws whose callback has not run yet. */
   private unwritten = 0;
   private drainWaiters: Array<{ below: number; resolve: () => void }> = [];
 
   private readonly onSent = (): void => {
     this.unwritten--;
     if (this.drainWaiters.length > 0) this.wakeDrainWaiters();
+  };
+
+  private readonly onWsSent = (): void => {
+    this.viaWs--;
+    this.onSent();
   };
 
   private wakeDrainWaiters(): void {
@@ -273,10 +436,6 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     return new Promise((resolve) => this.drainWaiters.push({ below, resolve }));
   }
 
-  sendMany(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
-    for (const m of messages) this.send(m, binary);
-  }
-
   ping(data: Buffer = Buffer.alloc(0)): void {
     if (!this.isOpen) return;
     this.pendingPings.push({ key: data.toString('hex'), at: performance.now() });
@@ -297,6 +456,18 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     }
     this.closeSent = true;
     this.ws.close(code, reason);
+    this.closing = true;
+    this.armCloseTimer();
+  }
+
+  /**
+   * CLOSE_WAIT_MS from now (re-armed by every chunk received), then give up on the other side.
+   * Not while we are paused: then it is our reading that stalls, not the other side.
+   */
+  private armCloseTimer(): void {
+    if (this.closed || this.paused) return;
+    if (this.closeTimer) this.closeTimer.refresh();
+    else this.closeTimer = setTimeout(() => this.ws.terminate(), CLOSE_WAIT_MS);
   }
 
   terminate(): void {
@@ -305,15 +476,22 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Begin delivering events (connections are handed over paused). */
   start(): void {
-    this.ws.resume();
+    this.resume();
   }
 
   pause(): void {
+    this.paused = true;
+    if (this.closeTimer) {
+      clearTimeout(this.closeTimer);
+      this.closeTimer = undefined;
+    }
     this.ws.pause();
   }
 
   resume(): void {
+    this.paused = false;
     this.ws.resume();
+    if (this.closing) this.armCloseTimer();
   }
 
   private matchPong(data: Buffer): number | undefined {
@@ -325,3 +503,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     return performance.now() - at;
   }
 }
+
+const EMPTY = Buffer.alloc(0);
+/** send()'s one-message batch, reused so a send allocates no array. */
+const one: Array<Buffer | string> = [EMPTY];

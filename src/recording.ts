@@ -34,6 +34,13 @@ export function parseRecording(text: string, file: string): ReplayMessage[] {
         'replay takes a file written by --record or --json',
       );
     }
+    // `null`, a number or an array parse as JSON but are not events.
+    if (typeof ev !== 'object' || ev === null || Array.isArray(ev)) {
+      throw usageError(
+        `--replay: line ${i + 1} of '${file}' is not a json event object`,
+        'replay takes a file written by --record or --json',
+      );
+    }
     if (ev.event !== 'message' || ev.direction !== 'out') continue;
     const time = typeof ev.time === 'string' ? Date.parse(ev.time) : Number.NaN;
     if (Number.isNaN(time))

@@ -1,13 +1,13 @@
 // The REPL's slash commands: one table with usage and help, validated arguments, no throws
 // into the socket library (SPEC §5).
 
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import {
   isSendableCloseCode,
   MAX_CLOSE_REASON_BYTES,
   MAX_CONTROL_PAYLOAD_BYTES,
 } from '../close-codes.js';
-import { describeFileError, usageError } from '../errors.js';
+import { describeFileError, usageError, WsxError } from '../errors.js';
 import type { MessagePeer } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import type { Driver } from './driver.js';
@@ -21,7 +21,12 @@ export interface CommandContext {
    * (/emit, /sub, …); undefined when not connected or the layer is not in use.
    */
   layer<T extends MessagePeer>(name: string): T | undefined;
+  /** --max-message-size: the largest file /file sends. */
+  maxMessageSize?: number;
 }
+
+/** /file's limit when the session does not say (the --max-message-size default). */
+const DEFAULT_MAX_FILE = 100 * 1024 * 1024;
 
 export interface Command {
   name: string;
@@ -67,11 +72,14 @@ export function parseBase64(text: string): Buffer {
 }
 
 export function parseClose(args: string): { code: number; reason: string } {
-  const trimmed = args.trim();
-  if (trimmed === '') return { code: 1000, reason: '' };
+  // The reason is the rest of the line: spaces inside and at its end are kept (SPEC §17).
+  const trimmed = args.replace(/^\s+/, '');
+  if (trimmed.trim() === '') return { code: 1000, reason: '' };
   const m = /^(\S+)(?:\s+([\s\S]*))?$/.exec(trimmed);
   const codeText = m?.[1] ?? '';
-  const reason = m?.[2] ?? '';
+  const rest = m?.[2] ?? '';
+  const quoted = /^"([\s\S]*)"$/.exec(rest);
+  const reason = quoted ? (quoted[1] ?? '') : rest;
   const code = Number(codeText);
   if (!/^\d+$/.test(codeText) || !isSendableCloseCode(code)) {
     throw usageError(
@@ -143,11 +151,23 @@ export const COMMANDS: Command[] = [
     run: async (args, ctx) => {
       const path = args.trim();
       if (path === '') throw usageError('/file needs a path');
+      const limit = ctx.maxMessageSize ?? DEFAULT_MAX_FILE;
+      const shown = sanitizeLine(path);
       let data: Buffer;
       try {
+        // Look before reading: /dev/zero or a FIFO never ends, a directory is no message.
+        const st = await stat(path);
+        if (st.isDirectory()) throw usageError(`cannot send '${shown}': it is a directory`);
+        if (!st.isFile()) throw usageError(`cannot send '${shown}': not a regular file`);
+        if (st.size > limit) {
+          throw usageError(
+            `cannot send '${shown}': ${st.size} bytes is more than --max-message-size (${limit})`,
+          );
+        }
         data = await readFile(path);
       } catch (err) {
-        throw usageError(`cannot read '${sanitizeLine(path)}': ${describeFileError(err)}`);
+        if (err instanceof WsxError) throw err;
+        throw usageError(`cannot read '${shown}': ${describeFileError(err)}`);
       }
       ctx.driver.send(data, true, true);
       ctx.print(`sent ${data.length} B from ${sanitizeLine(path)}`);

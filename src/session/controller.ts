@@ -30,6 +30,8 @@ export interface ControllerDeps {
   features?: LayerFeature[];
   /** -v lines, for layers. */
   verbose?: (line: string) => void;
+  /** --max-message-size. */
+  maxMessageSize?: number;
   now?: () => number;
 }
 
@@ -84,6 +86,10 @@ export class Controller implements Driver {
     return this.life.finished;
   }
 
+  get maxMessageSize(): number | undefined {
+    return this.deps.maxMessageSize;
+  }
+
   get connected(): boolean {
     return this.peer?.isOpen === true || this.mayReopen;
   }
@@ -91,16 +97,19 @@ export class Controller implements Driver {
   /** Input given now will go out on a later connection. */
   private get mayReopen(): boolean {
     const p = this.life.phase;
-    return (
-      p === 'connecting' ||
-      p === 'backoff' ||
-      (p === 'closing' && this.ourClose === undefined && this.reconnectsLeft)
-    );
+    if (p === 'connecting' || p === 'backoff') return true;
+    // Open or closing but the socket is not open: the server is closing it; a retry may follow.
+    return (p === 'open' || p === 'closing') && this.ourClose === undefined && this.reconnectsLeft;
   }
 
   private get reconnectsLeft(): boolean {
     const budget = this.deps.session.reconnect;
     return budget !== undefined && this.reconnects < budget;
+  }
+
+  /** The current connection is open (senders of -x and --replay rounds stop when it is not). */
+  get live(): boolean {
+    return this.peer?.isOpen === true;
   }
 
   get bufferedAmount(): number {

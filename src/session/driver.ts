@@ -21,6 +21,10 @@ export interface Driver {
   send(data: Buffer | string, binary: boolean, typed?: boolean): void;
   /** Send the messages of one input chunk together (one socket write where possible). */
   sendMany?(messages: Buffer[], binary: boolean): void;
+  /** --max-message-size (the largest message /file sends). */
+  readonly maxMessageSize?: number;
+  /** Client mode: the current connection is open right now. */
+  readonly live?: boolean;
   /** Client mode: bumped on every new connection (senders for an old one stop). */
   readonly generation?: number;
   waitForDrain(below: number): Promise<void>;

@@ -77,6 +77,10 @@ export class Hub implements Driver {
     return this.peers.size > 0;
   }
 
+  get maxMessageSize(): number {
+    return this.deps.options.maxMessageSize;
+  }
+
   get bufferedAmount(): number {
     let max = this.peers.size === 0 ? this.queuedBytes : 0;
     for (const p of this.peers.values()) max = Math.max(max, p.bufferedAmount);

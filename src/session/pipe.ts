@@ -65,7 +65,8 @@ async function runMessages(
         const wait = start + msg.at / speed - performance.now();
         if (wait > 0) await sleep(wait);
       }
-      if (ctl.isFinished || generation() !== mine) return;
+      // Stop when the connection is gone: the next one (if any) starts its own round.
+      if (ctl.isFinished || generation() !== mine || ctl.live === false) return;
       ctl.send(msg.data, msg.binary);
       if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);
     }

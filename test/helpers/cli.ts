@@ -2,11 +2,16 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
 
-export const BIN = fileURLToPath(new URL('../../bin/wsx.js', import.meta.url));
-const BUNDLE = fileURLToPath(new URL('../../dist/wsx.cjs', import.meta.url));
+// WSX_TEST_BIN runs the tests against another build (a private copy of the tree, say).
+export const BIN =
+  process.env.WSX_TEST_BIN ?? fileURLToPath(new URL('../../bin/wsx.js', import.meta.url));
+const BUNDLE = process.env.WSX_TEST_BIN
+  ? join(dirname(dirname(BIN)), 'dist', 'wsx.cjs')
+  : fileURLToPath(new URL('../../dist/wsx.cjs', import.meta.url));
 
 export interface CliResult {
   code: number | null;
