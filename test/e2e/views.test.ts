@@ -11,7 +11,9 @@ import {
   publisher,
   RECORDS,
 } from '../fixtures/publisher.js';
+import { type WsTestServer, wsServer } from '../fixtures/servers.js';
 import { runCli } from '../helpers/cli.js';
+import { hasTmux, Terminal } from '../helpers/tmux.js';
 
 interface JsonEvent {
   event: string;
@@ -247,5 +249,58 @@ describe('usage errors (exit 2, before connecting)', () => {
     expect(r.code).toBe(2);
     expect(r.stderr).toMatch(message);
     expect(r.stderr).not.toMatch(/\n\s+at /);
+  });
+});
+
+describe.runIf(hasTmux())('/filter in the REPL (a real terminal)', () => {
+  let server: WsTestServer;
+  let terminal: Terminal | undefined;
+  beforeAll(async () => {
+    server = await wsServer((ws) =>
+      ws.on('message', (d) => {
+        const m = /^tick (\d+)$/.exec(d.toString());
+        if (m) ws.send(JSON.stringify({ n: Number(m[1]), name: 'x', deep: { v: [1, 2] } }));
+      }),
+    );
+  });
+  afterAll(async () => {
+    terminal?.kill();
+    await server.close();
+  });
+
+  it('sets, replaces, keeps on a bad program, survives /reconnect, and clears', async () => {
+    const t = new Terminal([server.url, '--no-history', '--no-pretty-json']);
+    terminal = t;
+    await t.waitFor(/Connected to .*\n> $/m);
+    t.type('/filter .n');
+    t.press('Enter');
+    await t.waitFor(/^filter: \.n$/m);
+    t.type('tick 1');
+    t.press('Enter');
+    await t.waitFor(/^< 1$/m);
+    t.type('/filter {name, v: .deep.v[1]}');
+    t.press('Enter');
+    t.type('tick 2');
+    t.press('Enter');
+    await t.waitFor(/^< \{"name":"x","v":2\}$/m);
+    t.type('/filter .deep |');
+    t.press('Enter');
+    await t.waitFor(
+      /error: \/filter: jq: syntax error, unexpected end of file at line 1, column 7/,
+    );
+    t.type('/reconnect');
+    t.press('Enter');
+    await t.waitFor(/reconnecting…[\s\S]*Connected to/);
+    t.type('tick 3');
+    t.press('Enter');
+    await t.waitFor(/^< \{"name":"x","v":2\}$[\s\S]*^< \{"name":"x","v":2\}$/m);
+    t.type('/filter');
+    t.press('Enter');
+    await t.waitFor(/^filter cleared \(was: \{name, v: \.deep\.v\[1\]\}\)$/m);
+    t.type('tick 4');
+    t.press('Enter');
+    await t.waitFor(/^< \{"n":4,"name":"x","deep":\{"v":\[1,2\]\}\}$/m);
+    t.press('C-d');
+    expect((await t.exited()).code).toBe(0);
   });
 });
