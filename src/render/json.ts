@@ -4,7 +4,7 @@ import { isUtf8 } from 'node:buffer';
 import { closeCodeName } from '../close-codes.js';
 import type { WsxEvent } from '../events.js';
 import type { OutputOptions } from '../options.js';
-import { Chunks, eachSlice, SLICE } from './chunks.js';
+import { build, eachSlice, SLICE } from './chunks.js';
 import type { Rendered, Renderer } from './renderer.js';
 import { errorLines } from './renderer.js';
 import { escapeJsonText } from './sanitize.js';
@@ -22,7 +22,7 @@ function line(obj: Record<string, unknown>): string {
 
 /**
  * The event with its payload last: `data` when the payload is UTF-8 (and not binary), else
- * `base64`: never lossy. A large payload is encoded slice by slice into Chunks, so a 100 MiB
+ * `base64`: never lossy. A large payload is encoded slice by slice (chunks.ts build), so a 100 MiB
  * message never becomes one giant string (V8's limit; a \x01 grows 6× as \u0001).
  */
 function withPayload(
@@ -37,22 +37,21 @@ function withPayload(
       ...(text ? { data: data.toString('utf8') } : { base64: data.toString('base64') }),
     });
   }
-  const out = new Chunks();
   const h = escapeJsonText(stringify(head));
-  out.add(`${h.slice(0, -1)},"${text ? 'data' : 'base64'}":"`);
-  if (text) {
-    eachSlice(data.toString('utf8'), (s) =>
-      out.add(escapeJsonText(JSON.stringify(s).slice(1, -1))),
-    );
-  } else {
-    // Base64 in whole 3-byte groups per slice, so the pieces join into one valid encoding.
-    const step = 3 * SLICE;
-    for (let off = 0; off < data.length; off += step) {
-      out.add(data.subarray(off, off + step).toString('base64'));
+  const str = text ? data.toString('utf8') : '';
+  return build((out) => {
+    out.add(`${h.slice(0, -1)},"${text ? 'data' : 'base64'}":"`);
+    if (text) {
+      eachSlice(str, (s) => out.add(escapeJsonText(JSON.stringify(s).slice(1, -1))));
+    } else {
+      // Base64 in whole 3-byte groups per slice, so the pieces join into one valid encoding.
+      const step = 3 * SLICE;
+      for (let off = 0; off < data.length; off += step) {
+        out.add(data.subarray(off, off + step).toString('base64'));
+      }
     }
-  }
-  out.add('"}\n');
-  return out.done();
+    out.add('"}\n');
+  });
 }
 
 /** The message event's fields from the layers' MessageView (README: JSON event schema). */

@@ -2,7 +2,7 @@
 
 import type { WsxEvent } from '../events.js';
 import type { OutputOptions } from '../options.js';
-import { Chunks } from './chunks.js';
+import { build, type Chunks } from './chunks.js';
 import type { Rendered, Renderer } from './renderer.js';
 import { errorLines } from './renderer.js';
 import { sanitizeLine } from './sanitize.js';
@@ -58,38 +58,39 @@ export function createPrettyRenderer(o: OutputOptions, p: Palette, pe: Palette):
     if (auto && ev.direction === 'out') head += ` ${p.dim('[auto]')}`;
     const label = view?.label ?? (view?.decoded ? `[${view.decoded.codec}]` : undefined);
     if (label) head += ` ${p.yellow(sanitizeLine(label, p.dim))}`;
-    const out = new Chunks();
-    const show = (data: Buffer) =>
-      previewInto(out, data, { max: o.maxDisplay, prettyJson: o.prettyJson, paint: p, nl });
-    if (view?.filtered) {
-      for (const value of view.filtered) {
-        out.add(`${prefix}${head} `);
-        show(Buffer.from(toJson(value)));
-        out.add('\n');
-      }
-    } else {
-      const body =
-        view?.body ??
-        view?.text ??
-        (view?.decoded !== undefined ? toJson(view.decoded.value) : undefined);
-      out.add(prefix + head);
-      if (body !== undefined) {
-        if (body !== '') {
-          out.add(' ');
-          show(Buffer.from(body));
+    const render = (out: Chunks) => {
+      const show = (data: Buffer) =>
+        previewInto(out, data, { max: o.maxDisplay, prettyJson: o.prettyJson, paint: p, nl });
+      if (view?.filtered) {
+        for (const value of view.filtered) {
+          out.add(`${prefix}${head} `);
+          show(Buffer.from(toJson(value)));
+          out.add('\n');
         }
-        out.add('\n');
-      } else if (ev.binary) {
-        out.add(` ${p.magenta(`[binary ${ev.data.length} B]`)}\n`);
-        for (const l of hexdump(ev.data, hexLimit, p)) out.add(`${pad}  ${l}\n`);
       } else {
-        out.add(' ');
-        show(ev.data);
-        out.add('\n');
+        const body =
+          view?.body ??
+          view?.text ??
+          (view?.decoded !== undefined ? toJson(view.decoded.value) : undefined);
+        out.add(prefix + head);
+        if (body !== undefined) {
+          if (body !== '') {
+            out.add(' ');
+            show(Buffer.from(body));
+          }
+          out.add('\n');
+        } else if (ev.binary) {
+          out.add(` ${p.magenta(`[binary ${ev.data.length} B]`)}\n`);
+          for (const l of hexdump(ev.data, hexLimit, p)) out.add(`${pad}  ${l}\n`);
+        } else {
+          out.add(' ');
+          show(ev.data);
+          out.add('\n');
+        }
       }
-    }
-    if (view?.note) out.add(`${pad}  ${p.dim(sanitizeLine(view.note, p.dim))}\n`);
-    return { out: out.done() };
+      if (view?.note) out.add(`${pad}  ${p.dim(sanitizeLine(view.note, p.dim))}\n`);
+    };
+    return { out: build(render) };
   };
 
   return (ev): Rendered => {

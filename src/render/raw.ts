@@ -2,7 +2,7 @@
 
 import { isNormalClose } from '../close-codes.js';
 import type { OutputOptions } from '../options.js';
-import { Chunks } from './chunks.js';
+import { build } from './chunks.js';
 import type { Rendered, Renderer } from './renderer.js';
 import { errorLines } from './renderer.js';
 import { sanitizeInto } from './sanitize.js';
@@ -16,9 +16,7 @@ const NL = Buffer.from('\n');
  */
 /** Escaped for a terminal, slice by slice (a huge message never becomes one huge string). */
 function escaped(text: string): string | Buffer {
-  const out = new Chunks();
-  sanitizeInto(out, text, (s) => s);
-  return out.done();
+  return build((out) => sanitizeInto(out, text, (s) => s));
 }
 
 export function createRawRenderer(o: OutputOptions, toTerminal: boolean, pe: Palette): Renderer {

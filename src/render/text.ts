@@ -2,7 +2,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import { closeCodeName } from '../close-codes.js';
-import { Chunks, eachSlice, SLICE } from './chunks.js';
+import { build, type Chunks, eachSlice, SLICE } from './chunks.js';
 import { sanitize, sanitizeInto, sanitizeLine } from './sanitize.js';
 
 export type Paint = (s: string) => string;
@@ -183,8 +183,22 @@ export function writePrettyJson(
   while (i < n && isWs(text.charCodeAt(i))) i++;
   const first = text.charCodeAt(i);
   if (first !== 0x7b && first !== 0x5b) return false;
+  return out.attempt((local) => indentJson(local, text, i, paint, nl, indentUnit));
+}
+
+/** writePrettyJson's pass over `text` from `i` (its first bracket): false when it gives up. */
+function indentJson(
+  local: Chunks,
+  text: string,
+  start: number,
+  paint: Palette,
+  nl: string,
+  indentUnit: string,
+): boolean {
+  const n = text.length;
+  let i = start;
   const budget = n * PRETTY_GROWTH + PRETTY_SLACK;
-  const local = new Chunks();
+  const base = local.chars;
   const stack: number[] = [];
   const indents: string[] = [];
   const newline = (d: number): string => {
@@ -208,7 +222,7 @@ export function writePrettyJson(
     while (i < n && isWs(text.charCodeAt(i))) i++;
     if (i >= n) break;
     if (done) return false; // something after the closing bracket
-    if (local.chars > budget) return false;
+    if (local.chars - base > budget) return false;
     const c = text.charCodeAt(i);
     const depth = stack.length;
     if (next === Next.After) {
@@ -287,9 +301,7 @@ export function writePrettyJson(
     local.add(paint.yellow(text.slice(i, end)));
     i = end;
   }
-  if (!done) return false;
-  out.append(local);
-  return true;
+  return done;
 }
 
 /**
@@ -297,9 +309,11 @@ export function writePrettyJson(
  * `text` is not a JSON object or array, or is too deep or too big to indent.
  */
 export function prettyJson(text: string, paint: Palette, indentUnit = '  '): string | undefined {
-  const out = new Chunks();
-  if (!writePrettyJson(out, text, paint, '\n', indentUnit)) return undefined;
-  const r = out.done();
+  let ok = true;
+  const r = build((out) => {
+    ok = writePrettyJson(out, text, paint, '\n', indentUnit);
+  });
+  if (!ok) return undefined;
   return typeof r === 'string' ? r : r.toString('utf8');
 }
 

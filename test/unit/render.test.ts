@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { closeCodeName, isSendableCloseCode } from '../../src/close-codes.js';
 import type { WsxEvent } from '../../src/events.js';
 import type { OutputOptions } from '../../src/options.js';
-import { Chunks } from '../../src/render/chunks.js';
+import { build } from '../../src/render/chunks.js';
 import { maskHeaderValue, maskUrl } from '../../src/render/mask.js';
 import { createRenderer, palette } from '../../src/render/renderer.js';
 import { sanitize, sanitizeInto, sanitizeLine } from '../../src/render/sanitize.js';
@@ -367,11 +367,21 @@ describe('pretty-printing is linear and bounded (issue 9, defect 2)', () => {
       .out as Buffer;
     expect(out.length).toBe(4 * 45_000_000 + 1);
   });
+  it('big output is measured, then written once into a Buffer of the exact size', () => {
+    const value = Array.from({ length: 40_000 }, (_, i) => ({ id: i, name: `n\u202e${i}` }));
+    const text = JSON.stringify(value);
+    const out = render({ maxDisplay: 0 }, msg(text)).out as Buffer;
+    expect(Buffer.isBuffer(out)).toBe(true);
+    const expected = `< ${JSON.stringify(value, null, 2).replaceAll('\u202e', '\\u202e').split('\n').join('\n  ')}\n`;
+    expect(out.toString()).toBe(expected);
+    // Pretty-printing that fails (too deep) after more than 1 MiB of output: one line after all.
+    const deep = `[${'1,'.repeat(600_000)}${'['.repeat(129)}${']'.repeat(129)}]`;
+    expect(String(render({ maxDisplay: 0 }, msg(deep)).out)).toBe(`< ${deep}\n`);
+  });
   it('slices never split a surrogate pair; a lone surrogate stays one escape', () => {
     const text = `${'a'.repeat(65_535)}\u{E0041}\ud800z${'b'.repeat(70_000)}\n${'c'.repeat(65_535)}\u{1F600}`;
-    const out = new Chunks();
-    sanitizeInto(out, text, (s) => `[${s}]`, '\n  ');
-    expect(out.done().toString()).toBe(
+    const out = build((o) => sanitizeInto(o, text, (s) => `[${s}]`, '\n  '));
+    expect(out.toString()).toBe(
       `${'a'.repeat(65_535)}[\\u{e0041}\\ud800]z${'b'.repeat(70_000)}\n  ${'c'.repeat(65_535)}\u{1F600}`,
     );
   });
