@@ -327,3 +327,43 @@ describe('listen mode: --reply and steps for each client', () => {
     expect(r.code).toBe(143);
   });
 });
+
+describe('--reconnect', () => {
+  it('runs the steps again on the new connection, captures reset, {{seq}} counting on', async () => {
+    const ex = await exchangeServer({ restartFirst: 1, trades: 2, tradeEveryMs: 10 });
+    try {
+      const r = await runCli(
+        [
+          ex.url,
+          '--reconnect',
+          '3',
+          '-x',
+          '{"op":"auth","token":"secret","n":{{seq}}}',
+          '--await',
+          '"session":"(?<session>[^"]+)"',
+          '-x',
+          '{"op":"subscribe","channel":"trades","session":"{{session}}","n":{{seq}}}',
+        ],
+        { timeoutMs: 20_000 },
+      );
+      expect(r.code).toBe(0);
+      expect(r.stderr).toMatch(/reconnecting in/);
+      expect(ex.logs).toHaveLength(2);
+      const [first, second] = ex.logs as [LogEntry[], LogEntry[]];
+      for (const log of [first, second]) {
+        expect(at(log, 'in', 'subscribe')).toBeGreaterThan(at(log, 'out', 'auth_ok'));
+      }
+      const sub = (log: LogEntry[]) => log[at(log, 'in', 'subscribe')]?.msg;
+      const auth = (log: LogEntry[]) => log[at(log, 'in', 'auth')]?.msg;
+      // Each connection's own session: the capture of the first is not reused.
+      expect(sub(first)?.session).toBe(first[at(first, 'out', 'auth_ok')]?.msg.session);
+      expect(sub(second)?.session).toBe(second[at(second, 'out', 'auth_ok')]?.msg.session);
+      expect(sub(second)?.session).not.toBe(sub(first)?.session);
+      expect([auth(first)?.n, sub(first)?.n, auth(second)?.n, sub(second)?.n]).toEqual([
+        1, 2, 3, 4,
+      ]);
+    } finally {
+      await ex.close();
+    }
+  });
+});
