@@ -75,11 +75,7 @@ export class Controller implements Driver {
       onDeadline: () => this.onDeadline(),
     });
     this.ended = this.life.ended;
-    this.layerCtx = {
-      now: this.now,
-      note: (level, text) => this.life.note(level, text),
-      verbose: deps.verbose,
-    };
+    this.layerCtx = this.life.layerContext(deps.verbose);
   }
 
   get isFinished(): boolean {

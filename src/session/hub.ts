@@ -62,11 +62,7 @@ export class Hub implements Driver {
       onDeadline: () => this.stop(1000),
     });
     this.ended = this.life.ended;
-    this.layerCtx = {
-      now: this.now,
-      note: (level, text) => this.life.note(level, text),
-      verbose: deps.verbose,
-    };
+    this.layerCtx = this.life.layerContext(deps.verbose);
   }
 
   get isFinished(): boolean {

@@ -11,6 +11,7 @@
 
 import { type Ending, exitCodeFor, WsxError } from '../errors.js';
 import type { WsxEvent } from '../events.js';
+import type { LayerContext } from '../layers/layer.js';
 import type { SessionOptions } from '../options.js';
 import { Goal } from './goal.js';
 import { Timers } from './timers.js';
@@ -113,6 +114,11 @@ export class Lifecycle {
 
   note(level: 'info' | 'warn', text: string): void {
     this.deps.emit({ time: this.deps.now(), event: 'note', level, text });
+  }
+
+  /** What the layers of this run may ask of it. */
+  layerContext(verbose: ((line: string) => void) | undefined): LayerContext {
+    return { now: this.deps.now, note: (level, text) => this.note(level, text), verbose };
   }
 
   /** Sleep for `ms` unless the run ends first (then resolve at once). */
