@@ -153,7 +153,7 @@ async function httpTunnel(
       socket.once('close', onClose);
     });
     const status = /^HTTP\/\d(?:\.\d)? (\d{3})\s*(.*)/.exec(head.split('\r\n')[0] ?? '');
-    if (!status || status[1] !== '200') {
+    if (status?.[1] !== '200') {
       throw Object.assign(
         new Error(
           `it answered ${status ? `HTTP ${status[1]} ${status[2]}` : 'no HTTP'} to CONNECT`,
