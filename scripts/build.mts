@@ -1,6 +1,7 @@
 // Bundle src/cli.ts and its dependencies into one CommonJS file, dist/wsx.cjs, and write
 // THIRD-PARTY-LICENSES for exactly the packages esbuild put in the bundle.
 
+import { createHash } from 'node:crypto';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
@@ -21,12 +22,18 @@ const LAZY = [
   'enquirer',
   'https-proxy-agent',
   'socks-proxy-agent',
-  'mqtt-packet',
   // --decode / --encode / --filter (src/views/)
   '@msgpack/msgpack',
   'cbor-x/index-no-eval',
   'protobufjs',
   'jq-web',
+  // --dialect socketio (src/dialects/socketio-codec.ts): both parser generations
+  'engine.io-parser',
+  'engine.io-parser-v2',
+  'socket.io-parser',
+  'socket.io-parser-v3',
+  // --dialect mqtt (src/dialects/mqtt.ts)
+  'mqtt-packet',
 ];
 
 /**
@@ -71,6 +78,7 @@ const lazyModules: Plugin = {
         legalComments: 'none',
         metafile: true,
         write: false,
+        supported: { 'dynamic-import': false },
         external,
         plugins: [inlineJqWasm],
       });
@@ -98,11 +106,20 @@ const result = await build({
   legalComments: 'none',
   metafile: true,
   define: { WSX_VERSION: JSON.stringify(pkg.version) },
+  // import() becomes a require: bin/wsx.js runs the bundle as a vm.Script (for its code cache),
+  // which has no ESM loader; a plain require is cheaper at start-up anyway.
+  supported: { 'dynamic-import': false },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external,
   plugins: [lazyModules],
   logLevel: 'warning',
 });
+
+// The first line names this build (a hash of its content): bin/wsx.js keys its code cache on it.
+const bundlePath = join(root, 'dist', 'wsx.cjs');
+const bundle = readFileSync(bundlePath, 'utf8');
+const buildHash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
+writeFileSync(bundlePath, `// wsx ${buildHash}\n${bundle}`);
 
 /** node_modules/<name> or node_modules/@scope/<name> for every bundled input. */
 const packages = new Set<string>();

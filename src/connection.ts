@@ -5,7 +5,13 @@ import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientOptions, WebSocket as WsSocket } from 'ws';
 import { WsxError } from './errors.js';
-import { CLOSE_WAIT_MS, type HandshakeInfo, Peer } from './peer.js';
+import {
+  CLOSE_TIMEOUT_OUTER_MS,
+  COMPRESS_THRESHOLD,
+  type FrameSocket,
+  type HandshakeInfo,
+  Peer,
+} from './peer.js';
 import type { PreparedConnect } from './prepare.js';
 import { maskHeaderValue, maskUrl } from './render/mask.js';
 import { sanitizeLine } from './render/sanitize.js';
@@ -267,6 +273,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
 
   const info: HandshakeInfo = { url: c.url, protocol: '', extensions: '' };
   let failure: WsxError | undefined;
+  let upgraded: IncomingMessage['socket'] | undefined;
 
   return new Promise<Peer>((resolve, reject) => {
     let settled = false;
@@ -282,11 +289,22 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       headers,
       origin: c.origin,
       protocolVersion: c.protocolVersion,
-      perMessageDeflate: c.compress,
+      // Offer no context takeover both ways: then a ws server (and ws here) compresses only
+      // messages past the threshold, so small messages skip zlib (SPEC §16). Smaller ones are
+      // also framed uncompressed by the Peer whatever is negotiated.
+      perMessageDeflate: c.compress
+        ? {
+            clientNoContextTakeover: true,
+            serverNoContextTakeover: true,
+            threshold: COMPRESS_THRESHOLD,
+          }
+        : false,
       maxPayload: c.maxMessageSize,
       followRedirects: c.followRedirects,
       maxRedirects: c.maxRedirects,
-      closeTimeout: CLOSE_WAIT_MS,
+      // The Peer waits CLOSE_WAIT_MS for the close from the last data received; ws's own timer
+      // counts from our close frame and would cut off a server still sending, so it only bounds.
+      closeTimeout: CLOSE_TIMEOUT_OUTER_MS,
       // SPEC §10: a name with several addresses (localhost: ::1 and 127.0.0.1) tries each one.
       autoSelectFamily: true,
       agent,
@@ -389,6 +407,8 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         headers: rawHeaderPairs(res.rawHeaders),
       };
       info.remoteAddress = res.socket?.remoteAddress;
+      // The socket ws switches to (public API): the Peer's send fast path writes to it.
+      upgraded = res.socket ?? undefined;
       const chosen = res.headers['sec-websocket-protocol'];
       if (chosen !== undefined) {
         if (!c.subprotocols.includes(chosen)) {
@@ -432,7 +452,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       ws.removeAllListeners('close');
       // Hold incoming frames until the session has attached its listeners (Peer.start()).
       ws.pause();
-      resolve(new Peer(ws, info));
+      resolve(new Peer(ws, info, { socket: upgraded as FrameSocket | undefined, client: true }));
     });
 
     ws.on('error', (err: Error & { code?: string }) => {

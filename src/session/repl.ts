@@ -194,8 +194,10 @@ export async function runRepl(
   });
 
   rl.on('close', () => {
-    // Ctrl-D, or the input ended.
+    // Ctrl-D, or the input ended. The prompt goes, so the closing lines start their own row
+    // instead of trailing after `> `.
     if (active) {
+      clearPrompt();
       active = false;
       ctl.quit();
     }

@@ -10,6 +10,7 @@ import {
   brokersAvailable,
   Netns,
   Observer,
+  RABBITMQ_WS_PORT,
   type Run,
   startRabbitmq,
 } from '../fixtures/brokers.js';
@@ -53,6 +54,7 @@ function jsonLines(child: ChildProcess) {
 }
 
 const dialectOf = (e: Record<string, unknown>) => e.dialect as Record<string, unknown> | undefined;
+const headersOf = (headers: unknown) => (headers ?? {}) as Record<string, string>;
 
 describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
   let ns: Netns;
@@ -102,7 +104,7 @@ describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
       'three with spaces ',
     ]);
     const json = observer.messages().find((e) => e.body === '{"n":2}');
-    expect((json?.headers as Record<string, string>)['content-type']).toBe('application/json');
+    expect(headersOf(json?.headers)['content-type']).toBe('application/json');
   });
 
   it('shows what the observer publishes: --sub, --count, raw bodies', async () => {
@@ -200,6 +202,53 @@ describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
     expect(r.stderr).toContain("Access refused for user 'guest'");
   });
 
+  it('--reconnect connects again and re-subscribes with the same ids after the connection drops', async () => {
+    let child: ChildProcess | undefined;
+    const run = wsx(
+      [
+        '--vhost',
+        '/',
+        '--sub',
+        '/topic/wsx-again',
+        '--reconnect',
+        '3',
+        '--count',
+        '1',
+        '--json',
+        '-w',
+        '-1',
+      ],
+      {
+        onSpawn: (c) => {
+          child = c;
+        },
+      },
+    );
+    const out = jsonLines(child as ChildProcess);
+    await out.until((e) => dialectOf(e)?.command === 'RECEIPT', 'the first receipt');
+    expect(ns.dropConnections(child?.pid as number, RABBITMQ_WS_PORT)).toBe(1);
+    await out.until((e) => e.event === 'close', 'the dropped connection');
+    const at = out.events.findIndex((e) => e.event === 'close');
+    await out.until(
+      (e) => out.events.indexOf(e) > at && dialectOf(e)?.command === 'RECEIPT',
+      'the receipt after reconnecting',
+    );
+    const resubscribed = out.events.slice(at).find((e) => dialectOf(e)?.command === 'SUBSCRIBE');
+    expect(headersOf(dialectOf(resubscribed ?? {})?.headers).id).toBe('1');
+    await observer.request({
+      op: 'publish',
+      dest: '/topic/wsx-again',
+      body: 'after the reconnect',
+    });
+    const r = await run;
+    expect(r.code).toBe(0);
+    expect(r.stderr).toMatch(/reconnecting/);
+    const last = out.events
+      .filter((e) => e.event === 'message' && e.direction === 'in' && !e.control)
+      .at(-1);
+    expect(last?.data).toBe('after the reconnect');
+  });
+
   it('client-individual acks: /nack redelivers, /ack settles (ack ids in the json "dialect")', async () => {
     await observer.request({ op: 'publish', dest: '/queue/wsx-jobs', body: 'job-1' });
     // Slash commands work from a pipe too (SPEC §17): the lines drive the conversation.
@@ -224,7 +273,7 @@ describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
       'the redelivery',
     );
     expect(again.data).toBe('job-1');
-    expect((dialectOf(again)?.headers as Record<string, string>).redelivered).toBe('true');
+    expect(headersOf(dialectOf(again)?.headers).redelivered).toBe('true');
     input.write('/ack 2\n');
     input.end();
     const r = await run;

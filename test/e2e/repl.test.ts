@@ -128,6 +128,8 @@ describe.runIf(hasTmux())('REPL in a terminal', () => {
     t.press('C-d');
     expect(await t.exited()).toEqual({ code: 0, sane: true });
     expect(closes).toEqual([1000]);
+    // Ctrl-D takes the prompt away: the close line starts its own row.
+    expect(t.screen()).toMatch(/^Disconnected: 1000 Normal Closure$/m);
   });
 
   it('--demo (what npm start opens): greeting, binary frame, echo, /ping, and a clean exit', async () => {

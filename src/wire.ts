@@ -1,0 +1,162 @@
+// The send fast path's framing (RFC 6455 §5.2): many data messages → frames in one buffer, masked
+// 32 bits at a time, so a stdin chunk of small lines costs one socket write instead of one each.
+
+/** Masking keys come from this many random bytes at a time (as ws does: one fill per 2,048). */
+const POOL_SIZE = 8192;
+/** Frames are carved out of slabs this large (a bigger message gets a slab of its own size). */
+const SLAB_SIZE = 64 * 1024;
+/** Unmasked payloads at least this large are written by reference, not copied into the slab. */
+const COPY_LIMIT = 16 * 1024;
+
+let pool: Uint8Array | undefined;
+let poolPos = POOL_SIZE;
+
+/** Fills `out[at..at+4]` with a fresh masking key (a CSPRNG, as RFC 6455 §5.3 requires). */
+function writeMaskKey(out: Buffer, at: number): void {
+  if (poolPos + 4 > POOL_SIZE) {
+    pool ??= new Uint8Array(POOL_SIZE);
+    globalThis.crypto.getRandomValues(pool);
+    poolPos = 0;
+  }
+  const p = pool as Uint8Array;
+  out[at] = p[poolPos] as number;
+  out[at + 1] = p[poolPos + 1] as number;
+  out[at + 2] = p[poolPos + 2] as number;
+  out[at + 3] = p[poolPos + 3] as number;
+  poolPos += 4;
+}
+
+const scratch = new Uint8Array(4);
+const scratchWord = new Int32Array(scratch.buffer);
+const keyBytes = new Uint8Array(4);
+
+/**
+ * XOR `buf[start..end)` with the 4-byte key at `buf[key..key+4)`, starting at key byte 0.
+ * `words` is an Int32Array over all of `buf.buffer`: the aligned middle goes a word at a time
+ * (the word is assembled in memory order, so this holds on any endianness).
+ */
+export function maskInPlace(
+  buf: Buffer,
+  start: number,
+  end: number,
+  key: number,
+  words: Int32Array,
+): void {
+  const k = keyBytes;
+  k[0] = buf[key] as number;
+  k[1] = buf[key + 1] as number;
+  k[2] = buf[key + 2] as number;
+  k[3] = buf[key + 3] as number;
+  const base = buf.byteOffset;
+  let i = start;
+  let j = 0;
+  while (i < end && ((base + i) & 3) !== 0) {
+    buf[i] = (buf[i] as number) ^ (k[j & 3] as number);
+    i++;
+    j++;
+  }
+  const count = (end - i) >> 2;
+  if (count > 0) {
+    scratch[0] = k[j & 3] as number;
+    scratch[1] = k[(j + 1) & 3] as number;
+    scratch[2] = k[(j + 2) & 3] as number;
+    scratch[3] = k[(j + 3) & 3] as number;
+    const m = scratchWord[0] as number;
+    const first = (base + i) >> 2;
+    const last = first + count;
+    for (let w = first; w < last; w++) words[w] = (words[w] as number) ^ m;
+    i += count << 2;
+  }
+  while (i < end) {
+    buf[i] = (buf[i] as number) ^ (k[j & 3] as number);
+    i++;
+    j++;
+  }
+}
+
+/** Bytes of a frame header for a payload of `len` bytes (RFC 6455 §5.2). */
+export function headerSize(len: number, masked: boolean): number {
+  return (len < 126 ? 2 : len < 65536 ? 4 : 10) + (masked ? 4 : 0);
+}
+
+/**
+ * Encodes data frames (FIN set, no RSV bits: never compressed) into reused slabs. A client masks
+ * (`masked`), a server does not. Each `encode` hands back contiguous pieces to write in order.
+ */
+export class FrameEncoder {
+  private slab: Buffer = Buffer.alloc(0);
+  private words: Int32Array = new Int32Array(0);
+  private pos = 0;
+
+  constructor(private readonly masked: boolean) {}
+
+  /**
+   * Frame `messages` (text or binary) and pass the bytes to `out` in order, in as few pieces as
+   * the slab allows. Returns the payload bytes framed.
+   */
+  encode(
+    messages: ReadonlyArray<Buffer | string>,
+    binary: boolean,
+    out: (piece: Buffer) => void,
+  ): number {
+    const opcode = binary ? 0x82 : 0x81;
+    let payload = 0;
+    let start = this.pos;
+    for (const m of messages) {
+      const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+      payload += len;
+      const head = headerSize(len, this.masked);
+      const byRef = !this.masked && typeof m !== 'string' && len >= COPY_LIMIT;
+      const need = byRef ? head : head + len;
+      if (this.pos + need > this.slab.length) {
+        if (this.pos > start) out(this.slab.subarray(start, this.pos));
+        this.newSlab(need);
+        start = 0;
+      }
+      const buf = this.slab;
+      let p = this.pos;
+      buf[p] = opcode;
+      const maskBit = this.masked ? 0x80 : 0;
+      if (len < 126) {
+        buf[p + 1] = maskBit | len;
+        p += 2;
+      } else if (len < 65536) {
+        buf[p + 1] = maskBit | 126;
+        buf.writeUInt16BE(len, p + 2);
+        p += 4;
+      } else {
+        buf[p + 1] = maskBit | 127;
+        buf.writeUInt32BE(Math.floor(len / 2 ** 32), p + 2);
+        buf.writeUInt32BE(len >>> 0, p + 6);
+        p += 10;
+      }
+      if (byRef) {
+        this.pos = p;
+        out(buf.subarray(start, p));
+        out(m as Buffer);
+        start = p;
+        continue;
+      }
+      let key = 0;
+      if (this.masked) {
+        key = p;
+        writeMaskKey(buf, p);
+        p += 4;
+      }
+      if (typeof m === 'string') buf.write(m, p, len, 'utf8');
+      else m.copy(buf, p);
+      if (this.masked && len > 0) maskInPlace(buf, p, p + len, key, this.words);
+      this.pos = p + len;
+    }
+    if (this.pos > start) out(this.slab.subarray(start, this.pos));
+    return payload;
+  }
+
+  private newSlab(need: number): void {
+    // The old slab stays referenced by the writes still queued on the socket; never reuse it.
+    const size = Math.max(SLAB_SIZE, need);
+    this.slab = Buffer.allocUnsafeSlow(size);
+    this.words = new Int32Array(this.slab.buffer, 0, this.slab.buffer.byteLength >> 2);
+    this.pos = 0;
+  }
+}

@@ -1,0 +1,285 @@
+// The send fast path (Peer.sendMany/send framing its own frames, src/wire.ts) observed from the
+// other side with ws itself: masking of odd lengths, order across batches, slabs and
+// compression, back-pressure, and the close wait that counts from the last data received.
+
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import WebSocket, { WebSocketServer } from 'ws';
+import { connect } from '../../src/connection.js';
+import { listen } from '../../src/listen.js';
+import type { Peer } from '../../src/peer.js';
+import { prepareConnect } from '../../src/prepare.js';
+import { FrameEncoder, headerSize, maskInPlace } from '../../src/wire.js';
+import { parseClient } from '../helpers/options.js';
+
+const ENV = { stdinIsTTY: false, stdoutIsTTY: false, stderrIsTTY: false, env: {} };
+const ODD = [0, 1, 2, 3, 5, 125, 126, 127, 65535, 65536, 70001];
+
+interface Received {
+  data: Buffer;
+  binary: boolean;
+}
+
+/** A ws server that records every message, per connection, and can hold its reading. */
+async function recordingServer(perMessageDeflate = false) {
+  const wss = new WebSocketServer({ host: '127.0.0.1', port: 0, perMessageDeflate });
+  await new Promise<void>((r) => wss.once('listening', () => r()));
+  const got: Received[] = [];
+  const sockets: WebSocket[] = [];
+  const offers: string[] = [];
+  let want = 0;
+  let onEnough: (() => void) | undefined;
+  wss.on('connection', (ws, req) => {
+    sockets.push(ws);
+    offers.push(req.headers['sec-websocket-extensions'] ?? '');
+    ws.on('message', (data, binary) => {
+      got.push({ data: data as Buffer, binary });
+      if (got.length === want) onEnough?.();
+    });
+  });
+  return {
+    url: `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`,
+    got,
+    sockets,
+    offers,
+    /** Resolves once `n` messages in total have arrived. */
+    until(n: number): Promise<void> {
+      want = n;
+      if (got.length >= n) return Promise.resolve();
+      return new Promise((r) => {
+        onEnough = r;
+      });
+    },
+    close: () => new Promise<void>((r) => wss.close(() => r())),
+  };
+}
+
+async function open(url: string, flags: Record<string, unknown> = {}): Promise<Peer> {
+  const o = parseClient({ url, ...flags }, ENV);
+  const peer = await connect(await prepareConnect(o.connect, undefined));
+  peer.start();
+  return peer;
+}
+
+/** Deterministic bytes (every value 0–255 occurs), so a masking slip shows. */
+function bytes(n: number, seed: number): Buffer {
+  const b = Buffer.alloc(n);
+  let x = seed * 2654435761;
+  for (let i = 0; i < n; i++) {
+    x = (x * 1103515245 + 12345) >>> 0;
+    b[i] = x >>> 24;
+  }
+  return b;
+}
+
+describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
+  it('masks every length, at every alignment, the same as byte-by-byte XOR', () => {
+    for (const len of ODD) {
+      for (let offset = 0; offset < 4; offset++) {
+        const buf = Buffer.alloc(offset + 4 + len + 3);
+        const words = new Int32Array(buf.buffer, 0, buf.buffer.byteLength >> 2);
+        buf.set([0x12, 0xa5, 0xff, 0x01], offset);
+        const payload = bytes(len, len + offset);
+        payload.copy(buf, offset + 4);
+        maskInPlace(buf, offset + 4, offset + 4 + len, offset, words);
+        const want = Buffer.from(payload.map((v, i) => v ^ ([0x12, 0xa5, 0xff, 0x01][i & 3] ?? 0)));
+        expect(buf.subarray(offset + 4, offset + 4 + len).equals(want)).toBe(true);
+        // Bytes past the payload are untouched.
+        expect(buf.subarray(offset + 4 + len).every((v) => v === 0)).toBe(true);
+      }
+    }
+  });
+
+  it('headers use 7-bit, 16-bit and 64-bit lengths at the RFC boundaries', () => {
+    expect([125, 126, 65535, 65536].map((n) => headerSize(n, false))).toEqual([2, 4, 4, 10]);
+    expect(headerSize(0, true)).toBe(6);
+    const out: Buffer[] = [];
+    new FrameEncoder(false).encode([Buffer.alloc(65536)], true, (p) => out.push(p));
+    const head = out[0] as Buffer;
+    expect([head[0], head[1]]).toEqual([0x82, 127]);
+    expect(head.readBigUInt64BE(2)).toBe(65536n);
+  });
+});
+
+describe('Peer send fast path, client side (masked), against a ws server', () => {
+  let server: Awaited<ReturnType<typeof recordingServer>>;
+  beforeAll(async () => {
+    server = await recordingServer();
+  });
+  afterAll(() => server.close());
+
+  it('odd lengths arrive byte-exact, binary and text, from sendMany and send', async () => {
+    const peer = await open(server.url);
+    const start = server.got.length;
+    const bin = ODD.map((n, i) => bytes(n, i));
+    const text = ODD.map((n) => 'é'.repeat(n >> 1) + 'x'.repeat(n & 1));
+    peer.sendMany(bin, true);
+    peer.sendMany(text, false);
+    for (const b of bin) peer.send(b, true);
+    await server.until(start + ODD.length * 3);
+    const got = server.got.slice(start);
+    for (const [i, b] of bin.entries()) {
+      expect(got[i]?.binary).toBe(true);
+      expect(got[i]?.data.equals(b)).toBe(true);
+      expect(got[i + 2 * ODD.length]?.data.equals(b)).toBe(true);
+    }
+    for (const [i, t] of text.entries()) {
+      expect(got[i + ODD.length]?.binary).toBe(false);
+      expect(got[i + ODD.length]?.data.toString()).toBe(t);
+    }
+    // The caller's buffers are not masked in place.
+    expect(bin[5]?.equals(bytes(ODD[5] as number, 5))).toBe(true);
+    expect(peer.stats.messagesOut).toBe(ODD.length * 3);
+    peer.close();
+  });
+
+  it('keeps the order across many batches, slab edges and single sends', async () => {
+    const peer = await open(server.url);
+    const start = server.got.length;
+    const sent: string[] = [];
+    let n = 0;
+    for (let batch = 0; batch < 300; batch++) {
+      // Batch sizes and message sizes vary so batches straddle the 64 KiB slabs.
+      const size = 1 + ((batch * 37) % 900);
+      const messages = Array.from({ length: 1 + (batch % 23) }, () => {
+        n++;
+        return `${n}:${'m'.repeat((n * 13) % size)}`;
+      });
+      sent.push(...messages);
+      if (batch % 5 === 0) for (const m of messages) peer.send(m, false);
+      else peer.sendMany(messages, false);
+    }
+    await server.until(start + sent.length);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(sent);
+    peer.close();
+  });
+
+  it('sendMany under back-pressure: waitForDrain resolves with the buffer at or below the mark', async () => {
+    const peer = await open(server.url);
+    const ws = server.sockets[server.sockets.length - 1] as WebSocket;
+    ws.pause();
+    const start = server.got.length;
+    const chunk = Array.from({ length: 64 }, (_, i) => bytes(16 * 1024, i));
+    for (let i = 0; i < 64; i++) peer.sendMany(chunk, true);
+    expect(peer.bufferedAmount).toBeGreaterThan(1024 * 1024);
+    const drained = peer.waitForDrain(1024 * 1024).then(() => peer.bufferedAmount);
+    ws.resume();
+    expect(await drained).toBeLessThanOrEqual(1024 * 1024);
+    await peer.waitForDrain(0);
+    await server.until(start + 64 * 64);
+    const got = server.got.slice(start);
+    expect(got.every((r, i) => r.data.equals(chunk[i % 64] as Buffer))).toBe(true);
+    peer.close();
+  });
+
+  it('uses the very socket ws writes to (the public upgrade socket is ws’s own)', async () => {
+    // The one reach into ws internals, in a test only: if a ws update ever hands the Peer a
+    // different socket than the one ws writes to, this fails instead of frames interleaving.
+    const o = parseClient({ url: server.url }, ENV);
+    const peer = await connect(await prepareConnect(o.connect, undefined));
+    const internals = peer as unknown as { ws: { _socket: unknown }; socket: unknown };
+    expect(internals.socket).toBeDefined();
+    expect(internals.socket).toBe(internals.ws._socket);
+    peer.terminate();
+  });
+});
+
+describe('Peer with permessage-deflate', () => {
+  let server: Awaited<ReturnType<typeof recordingServer>>;
+  beforeAll(async () => {
+    server = await recordingServer(true);
+  });
+  afterAll(() => server.close());
+
+  it('offers no context takeover; small messages skip zlib, large ones are compressed, order kept', async () => {
+    const peer = await open(server.url);
+    expect(peer.info.extensions).toBe('permessage-deflate');
+    const offer = server.offers[server.offers.length - 1];
+    expect(offer).toContain('client_no_context_takeover');
+    expect(offer).toContain('server_no_context_takeover');
+    const start = server.got.length;
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 200; i++) {
+      const big = i % 7 === 0;
+      sent.push(Buffer.from(`${i} ${(big ? 'compressible ' : '').repeat(big ? 400 : 0)}`));
+    }
+    for (let i = 0; i < sent.length; i += 10) peer.sendMany(sent.slice(i, i + 10), false);
+    await server.until(start + sent.length);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(
+      sent.map((b) => b.toString()),
+    );
+    // Compressed bytes on the wire are fewer than the payload: the big ones went through zlib.
+    expect(peer.stats.bytesOut).toBe(sent.reduce((s, b) => s + b.length, 0));
+    peer.close();
+  });
+});
+
+describe('Peer send fast path, server side (unmasked), to a ws client', () => {
+  it('odd lengths and payloads written by reference arrive byte-exact and in order', async () => {
+    const server = await listen({
+      port: 0,
+      bind: '127.0.0.1',
+      subprotocols: [],
+      compress: false,
+      maxMessageSize: 1 << 30,
+      tls: undefined,
+    });
+    const peerP = new Promise<Peer>((r) => server.once('peer', (p) => r(p)));
+    const client = new WebSocket(server.url);
+    const got: Buffer[] = [];
+    const messages = [...ODD, 16 * 1024, 200_000, 3].map((n, i) => bytes(n, i + 1));
+    const all = new Promise<void>((r) =>
+      client.on('message', (d) => {
+        got.push(d as Buffer);
+        if (got.length === messages.length * 2) r();
+      }),
+    );
+    const peer = await peerP;
+    peer.start();
+    peer.sendMany(messages, true);
+    for (const m of messages) peer.send(m, true);
+    await all;
+    expect(got.every((g, i) => g.equals(messages[i % messages.length] as Buffer))).toBe(true);
+    client.terminate();
+    await server.close();
+  });
+});
+
+describe('the close wait counts from the last data received', () => {
+  it('a server still sending after our close frame is not cut off', async () => {
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const url = `ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`;
+    // The server stops reading (so it does not see our close yet) and keeps sending for longer
+    // than the close wait (5 s), then reads on and answers the close.
+    const TICKS = 70;
+    wss.on('connection', (ws) => {
+      ws.on('message', () => {
+        ws.pause();
+        let i = 0;
+        const t = setInterval(() => {
+          ws.send(`tick ${i++}`);
+          if (i === TICKS) {
+            clearInterval(t);
+            ws.resume();
+          }
+        }, 100);
+      });
+    });
+    const peer = await open(url);
+    const got: string[] = [];
+    peer.on('message', (d) => got.push(d.toString()));
+    const closed = new Promise<{ code: number; closeFrameReceived: boolean }>((r) =>
+      peer.once('close', r),
+    );
+    peer.send('go', false);
+    // Our close goes out with the first tick, as `-w 0` would.
+    await new Promise<void>((r) => peer.once('message', () => r()));
+    peer.close(1000);
+    const info = await closed;
+    expect(info.closeFrameReceived).toBe(true);
+    expect(info.code).toBe(1000);
+    expect(got).toEqual(Array.from({ length: TICKS }, (_, i) => `tick ${i}`));
+    await new Promise<void>((r) => wss.close(() => r()));
+  }, 20_000);
+});
