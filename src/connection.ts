@@ -15,6 +15,7 @@ import {
 import type { PreparedConnect } from './prepare.js';
 import { maskHeaderValue, maskUrl } from './render/mask.js';
 import { sanitizeLine } from './render/sanitize.js';
+import type { Http2Connector } from './transport/http2-client.js';
 
 export interface ConnectHooks {
   /** Aborts the attempt (Ctrl-C, --timeout). */
@@ -23,6 +24,8 @@ export interface ConnectHooks {
   warn?: (text: string) => void;
   /** -v: one line of handshake detail at a time (already escaped and masked). */
   verbose?: (line: string) => void;
+  /** A `note:` line for the user (the HTTP/2 fallback); -q hides it. Defaults to warn. */
+  note?: (text: string) => void;
 }
 
 const BODY_PREVIEW_BYTES = 1024;
@@ -78,9 +81,11 @@ export function describeConnectError(
     // Say so when it is the proxy, not the server, that cannot be reached.
     const p = new URL(proxy);
     const failedAt = err.address !== undefined ? `${err.address}:${err.port}` : undefined;
+    // A name that does not resolve carries the name: the proxy's, or the target's.
+    const unresolved = (err as { hostname?: string }).hostname;
     // socks' errors carry the proxy they were for (class names do not survive minification).
     const fromSocks = (err as { options?: { proxy?: unknown } }).options?.proxy !== undefined;
-    if (failedAt === `${p.hostname}:${p.port}` || fromSocks) {
+    if (failedAt === `${p.hostname}:${p.port}` || fromSocks || unresolved === p.hostname) {
       return new WsxError(
         'connect',
         `cannot use the proxy ${maskUrl(proxy)}: ${sanitizeLine(err.message)}`,
@@ -171,7 +176,32 @@ export function describeTlsError(
 }
 
 /** The status line, Location / WWW-Authenticate and the first KiB of the body, escaped. */
-async function describeRejection(res: IncomingMessage, deadline: Promise<void>): Promise<WsxError> {
+/** The proxy answered our CONNECT with something other than 200. */
+function describeProxyRefusal(
+  status: number,
+  res: IncomingMessage,
+  proxyUrl: string,
+  url: URL,
+): WsxError {
+  const statusText = sanitizeLine(res.statusMessage ?? '');
+  return new WsxError(
+    'connect',
+    `the proxy ${maskUrl(proxyUrl)} answered HTTP ${status}${statusText ? ` ${statusText}` : ''} to CONNECT ${url.host}`,
+    {
+      code: 'PROXY_STATUS',
+      hint:
+        status === 407
+          ? 'give the proxy credentials: --proxy http://user:pass@host:port'
+          : 'the proxy refused the tunnel; --no-proxy bypasses HTTP(S)_PROXY/ALL_PROXY',
+    },
+  );
+}
+
+async function describeRejection(
+  res: IncomingMessage,
+  deadline: Promise<void>,
+  http2 = false,
+): Promise<WsxError> {
   const body = await readPreview(res, BODY_PREVIEW_BYTES, deadline);
   const status = res.statusCode ?? 0;
   const details: string[] = [];
@@ -186,11 +216,15 @@ async function describeRejection(res: IncomingMessage, deadline: Promise<void>):
   let hint: string | undefined;
   if (status >= 300 && status < 400) hint = location ? 'follow it with -L' : undefined;
   else if (status === 401) hint = 'give credentials with --auth user:pass or -H "Authorization: …"';
-  else if (status === 426) hint = 'the server wants another protocol version (-p 8 or 13)';
+  // Only when the answer names the versions it takes: a proxy that stripped Upgrade also gets 426.
+  else if (status === 426 && !http2 && res.headers['sec-websocket-version'] !== undefined)
+    hint = `the server takes protocol version ${sanitizeLine(String(res.headers['sec-websocket-version']))} (-p 8 or 13)`;
   const statusText = sanitizeLine(res.statusMessage ?? '');
   return new WsxError(
     'connect',
-    `the server answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of switching protocols`,
+    http2
+      ? `the server answered :status ${status}${statusText ? ` (${statusText})` : ''} to the HTTP/2 extended CONNECT`
+      : `the server answered HTTP ${status}${statusText ? ` ${statusText}` : ''} instead of switching protocols`,
     { code: 'HTTP_STATUS', hint, details },
   );
 }
@@ -243,17 +277,124 @@ async function proxyAgent(
   } as object) as unknown as Agent;
 }
 
+/** The CONNECT response as HandshakeInfo keeps it (/headers shows it). */
+function h2Response(h2: Http2Connector): NonNullable<HandshakeInfo['response']> {
+  const status = Number(h2.lastResponse.find(([k]) => k === ':status')?.[1] ?? 0);
+  return { status, statusText: '', headers: h2.lastResponse };
+}
+
 const ms = (from: number, to: number | undefined) =>
   to === undefined ? '-' : `${(to - from).toFixed(1)} ms`;
 
+function handshakeTimeout(c: PreparedConnect): WsxError {
+  return new WsxError(
+    'connect',
+    `the opening handshake did not complete within ${c.handshakeTimeoutMs / 1000} s`,
+    { code: 'HANDSHAKE_TIMEOUT', hint: 'raise the limit with --handshake-timeout <s>' },
+  );
+}
+
+interface Timings {
+  dns?: number;
+  tcp?: number;
+  tls?: number;
+}
+
+/**
+ * --http2: open the HTTP/2 session first, inside the handshake deadline. Undefined = fall back to
+ * HTTP/1.1 on a new connection (after a note); --http2-only makes that an error (exit 1).
+ */
+async function startHttp2(
+  c: PreparedConnect,
+  hooks: ConnectHooks,
+  url: URL,
+  deadlineAt: number,
+  timings: Timings,
+  abandon: AbortSignal,
+): Promise<Http2Connector | undefined> {
+  const { openSession, Http2Connector, Http2Unavailable } = await import(
+    './transport/http2-client.js'
+  );
+  const verbose = hooks.verbose;
+  const abort = new AbortController();
+  const onAbort = () => abort.abort();
+  hooks.signal?.addEventListener('abort', onAbort, { once: true });
+  abandon.addEventListener('abort', onAbort, { once: true });
+  let timedOut = false;
+  const timer = setTimeout(
+    () => {
+      timedOut = true;
+      abort.abort();
+    },
+    Math.max(0, deadlineAt - performance.now()),
+  );
+  const headerLines = (dir: string) =>
+    verbose
+      ? (pairs: Array<[string, string]>) => {
+          for (const [k, v] of pairs)
+            verbose(`${dir} ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
+        }
+      : undefined;
+  const report = {
+    line: verbose ? (text: string) => verbose(sanitizeLine(text)) : undefined,
+    request: headerLines('>'),
+    response: headerLines('<'),
+    tcp: () => {
+      timings.tcp = performance.now();
+    },
+    tls: (socket: TLSSocket) => {
+      timings.tls = performance.now();
+      if (verbose) for (const line of describeTls(socket)) verbose(line);
+    },
+  };
+  try {
+    const session = await openSession(url, c, abort.signal, report);
+    return new Http2Connector({ url, session }, c, abort.signal, report);
+  } catch (err) {
+    if (err instanceof Http2Unavailable) {
+      if (c.http2 === 'only') {
+        throw new WsxError('connect', `no WebSockets over HTTP/2 here: ${err.message}`, {
+          code: 'HTTP2_UNAVAILABLE',
+          hint: 'without --http2-only, wsx falls back to HTTP/1.1',
+        });
+      }
+      (hooks.note ?? hooks.warn)?.(`${err.message}; falling back to HTTP/1.1`);
+      return undefined;
+    }
+    if (timedOut) throw handshakeTimeout(c);
+    if ((err as { code?: string }).code === 'ABORTED') {
+      throw new WsxError('connect', 'connection attempt aborted', { code: 'ABORTED' });
+    }
+    throw describeConnectError(err as Error, url, c.proxyUrl);
+  } finally {
+    clearTimeout(timer);
+    hooks.signal?.removeEventListener('abort', onAbort);
+  }
+}
+
 /** Open a client connection. Resolves with an open Peer or rejects with a WsxError. */
 export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Promise<Peer> {
+  const t0 = performance.now();
+  const deadlineAt = t0 + c.handshakeTimeoutMs;
   const { default: WebSocket } = await import('ws');
   const url = new URL(c.url);
   const verbose = hooks.verbose;
   const abandon = new AbortController();
-  const agent = c.proxyUrl ? await proxyAgent(c.proxyUrl, c, abandon.signal) : undefined;
   if (verbose && c.proxyUrl) verbose(`using proxy ${sanitizeLine(maskUrl(c.proxyUrl))}`);
+  const timings: Timings = {};
+  const h2 =
+    c.http2 !== 'off'
+      ? await startHttp2(c, hooks, url, deadlineAt, timings, abandon.signal)
+      : undefined;
+  const agent = c.proxyUrl && !h2 ? await proxyAgent(c.proxyUrl, c, abandon.signal) : undefined;
+  // https-proxy-agent replays a refused CONNECT as if the target had answered: remember it.
+  let proxyRefused: number | undefined;
+  (agent as unknown as { on?: (e: string, f: (r: { statusCode: number }) => void) => void })?.on?.(
+    'proxyConnect',
+    (r) => {
+      if (r.statusCode !== 200) proxyRefused = r.statusCode;
+    },
+  );
 
   const headers: Record<string, string | string[]> = {};
   for (const [name, value] of c.headers) {
@@ -282,8 +423,6 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       deadlineResolve = r;
     });
 
-    const t0 = performance.now();
-    const timings: { dns?: number; tcp?: number; tls?: number } = {};
     const tlsLines: string[] = [];
     const ws = new WebSocket(c.url, {
       headers,
@@ -308,6 +447,8 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       // SPEC §10: a name with several addresses (localhost: ::1 and 127.0.0.1) tries each one.
       autoSelectFamily: true,
       agent,
+      // HTTP/2: each handshake becomes an extended CONNECT stream on the session.
+      createConnection: h2?.createConnection,
       ca: c.tlsMaterial.ca,
       cert: c.tlsMaterial.cert,
       key: c.tlsMaterial.key,
@@ -317,7 +458,8 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         if (info.request && verbose)
           verbose(`following redirect to ${sanitizeLine(maskUrl(socket.url))}`);
         info.request = { method: req.method, path: req.path, headers: requestHeaderPairs(req) };
-        if (verbose) {
+        // HTTP/2: the CONNECT stream's headers are shown as they are sent (http2-client.ts).
+        if (verbose && !h2) {
           verbose(`> ${req.method} ${sanitizeLine(req.path)} HTTP/1.1`);
           for (const [k, v] of info.request.headers)
             verbose(`> ${k}: ${sanitizeLine(maskHeaderValue(k, v))}`);
@@ -340,11 +482,13 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
     const showResponse = (res: IncomingMessage) => {
       if (!verbose) return;
       for (const line of tlsLines.splice(0)) verbose(line);
-      verbose(
-        `< HTTP/${res.httpVersion} ${res.statusCode} ${sanitizeLine(res.statusMessage ?? '')}`,
-      );
-      for (const [k, v] of rawHeaderPairs(res.rawHeaders))
-        verbose(`< ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
+      if (!h2) {
+        verbose(
+          `< HTTP/${res.httpVersion} ${res.statusCode} ${sanitizeLine(res.statusMessage ?? '')}`,
+        );
+        for (const [k, v] of rawHeaderPairs(res.rawHeaders))
+          verbose(`< ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
+      }
       const done = performance.now();
       verbose(
         `timings: dns ${timings.dns === undefined ? '-' : ms(t0, timings.dns)}, tcp ${ms(t0, timings.tcp)}, ` +
@@ -358,20 +502,14 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       failure ??= err;
     };
 
-    const timer = setTimeout(() => {
-      fail(
-        new WsxError(
-          'connect',
-          `the opening handshake did not complete within ${c.handshakeTimeoutMs / 1000} s`,
-          {
-            code: 'HANDSHAKE_TIMEOUT',
-            hint: 'raise the limit with --handshake-timeout <s>',
-          },
-        ),
-      );
-      deadlineResolve();
-      ws.terminate();
-    }, c.handshakeTimeoutMs);
+    const timer = setTimeout(
+      () => {
+        fail(handshakeTimeout(c));
+        deadlineResolve();
+        ws.terminate();
+      },
+      Math.max(0, deadlineAt - performance.now()),
+    );
 
     const onAbort = () => {
       fail(new WsxError('connect', 'connection attempt aborted', { code: 'ABORTED' }));
@@ -392,7 +530,13 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         statusText: res.statusMessage ?? '',
         headers: rawHeaderPairs(res.rawHeaders),
       };
-      void describeRejection(res, deadline).then((err) => {
+      if (h2) info.response = h2Response(h2);
+      const proxyUrl = c.proxyUrl;
+      const rejection =
+        proxyRefused !== undefined && proxyUrl !== undefined
+          ? Promise.resolve(describeProxyRefusal(proxyRefused, res, proxyUrl, url))
+          : describeRejection(res, deadline, h2 !== undefined);
+      void rejection.then((err) => {
         fail(err);
         req.destroy();
         ws.terminate();
@@ -407,6 +551,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         headers: rawHeaderPairs(res.rawHeaders),
       };
       info.remoteAddress = res.socket?.remoteAddress;
+      if (h2) info.response = h2Response(h2);
       // The socket ws switches to (public API): the Peer's send fast path writes to it.
       upgraded = res.socket ?? undefined;
       const chosen = res.headers['sec-websocket-protocol'];
@@ -442,6 +587,10 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       settled = true;
       cleanup();
       info.extensions = ws.extensions;
+      if (h2) {
+        const path = h2.lastRequest.find(([k]) => k === ':path')?.[1] ?? '/';
+        info.request = { method: 'CONNECT', path, headers: h2.lastRequest };
+      }
       if (verbose) {
         verbose(
           `subprotocol: ${info.protocol || '(none)'}; extensions: ${sanitizeLine(info.extensions) || '(none)'}`,
@@ -464,6 +613,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       settled = true;
       cleanup();
       abandon.abort();
+      h2?.destroy();
       reject(
         failure ??
           new WsxError('connect', 'the connection closed during the handshake', {

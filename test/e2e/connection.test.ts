@@ -335,7 +335,8 @@ describe.runIf(has('tinyproxy'))('HTTP proxy (tinyproxy)', () => {
     expect(ok.out).toBe('hi\n');
     const denied = await runCli([s.url, '--proxy', p.url(), '-x', 'hi']);
     expect(denied.code).toBe(1);
-    expectOneError(denied.stderr, /407/);
+    expectOneError(denied.stderr, /the proxy .* answered HTTP 407/);
+    expect(denied.stderr).toMatch(/hint: give the proxy credentials/);
   });
 
   it('the handshake deadline includes a proxy that never answers, and wsx exits promptly', async () => {
@@ -386,7 +387,23 @@ describe.runIf(has('tinyproxy'))('HTTP proxy (tinyproxy)', () => {
     const p = await track(tinyproxy({ onlyPort443: true }));
     const r = await runCli([s.url, '--proxy', p.url(), '-x', 'hi']);
     expect(r.code).toBe(1);
-    expectOneError(r.stderr, /HTTP 403/);
+    expectOneError(
+      r.stderr,
+      /^error: the proxy http:\/\/127\.0\.0\.1:\d+\/? answered HTTP 403 .*to CONNECT 127\.0\.0\.1:\d+/m,
+    );
+    expect(r.stderr).not.toMatch(/the server answered/);
+  });
+
+  it('a proxy whose name does not resolve is named as the proxy, not the target', async () => {
+    const r = await runCli([
+      'ws://127.0.0.1:9/',
+      '--proxy',
+      'http://no-such-proxy.invalid:3128',
+      '-x',
+      'x',
+    ]);
+    expect(r.code).toBe(1);
+    expectOneError(r.stderr, /^error: cannot use the proxy http:\/\/no-such-proxy\.invalid:3128/m);
   });
 
   it('HTTP_PROXY / http_proxy are honoured, NO_PROXY and --no-proxy bypass them', async () => {

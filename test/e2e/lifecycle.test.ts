@@ -398,3 +398,24 @@ describe('protocol errors and close frames (defect 17)', () => {
     expect(r.out + r.stderr).toMatch(/Disconnected: 1002/);
   });
 });
+
+describe('426 answers (defect 17)', () => {
+  it('hints at -p only when the answer names the versions the server takes', async () => {
+    for (const [extra, hinted] of [
+      ['', false],
+      ['Sec-WebSocket-Version: 8\r\n', true],
+    ] as const) {
+      const s = await track(
+        tcpServer((socket) => {
+          socket.end(`HTTP/1.1 426 Upgrade Required\r\n${extra}Content-Length: 0\r\n\r\n`);
+        }),
+      );
+      const r = await runCli([`ws://127.0.0.1:${s.port}/`, '-x', 'x']);
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/HTTP 426/);
+      if (hinted)
+        expect(r.stderr).toMatch(/hint: the server takes protocol version 8 \(-p 8 or 13\)/);
+      else expect(r.stderr).not.toMatch(/-p 8 or 13/);
+    }
+  });
+});
