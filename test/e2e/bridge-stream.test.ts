@@ -180,7 +180,7 @@ describe('--stream against a ws server', () => {
     const wsx = await startWsx(BIN, ['--stream', server.url], undefined, { stdin: 'pipe' });
     await new Promise((r) => setTimeout(r, 300));
     wsx.child.kill('SIGTERM');
-    expect(await wsx.exited).toBe(143);
+    expect(await wsx.exited, wsx.err()).toBe(143);
     expect(await closed).toBe(1001);
   });
 
