@@ -167,7 +167,7 @@ export const FLAGS: FlagSpec[] = [
   },
   {
     flags: '--reply <"REGEX=>TEMPLATE">',
-    help: 'answer every received message that matches with the template (repeatable)',
+    help: 'answer a received message that matches with the template (repeatable; the first match answers)',
     group: G.conversation,
     repeatable: true,
   },
