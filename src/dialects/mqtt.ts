@@ -15,7 +15,7 @@ import {
 } from 'mqtt-packet';
 import { usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
-import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import type { Qos } from './broker-options.js';
 import { Dialect, type DialectCommand, type DialectEnv, type DialectSpec } from './dialect.js';
@@ -68,6 +68,8 @@ export class MqttDialect extends Dialect {
   private keepTimer: NodeJS.Timeout | undefined;
   private pingDeadline: NodeJS.Timeout | undefined;
   private refused = false;
+  /** The CONNECT packet as sent, and as events show it (the password masked). */
+  private secret: { raw: Buffer; shown: Buffer } | undefined;
   private disconnected = false;
 
   constructor(inner: MessagePeer, env: DialectEnv<MqttState>) {
@@ -109,17 +111,20 @@ export class MqttDialect extends Dialect {
     this.verbose(
       `> CONNECT protocol:MQTT version:${this.version === 5 ? '5' : '3.1.1'} client-id:${sanitizeLine(clientId)} keepalive:${broker.keepaliveS}${login ? ` username:${sanitizeLine(login.user)}${login.pass !== undefined ? ' password:****' : ''}` : ''} clean:true`,
     );
-    const connect = this.packet({
-      cmd: 'connect',
-      protocolId: 'MQTT',
-      protocolVersion: this.version,
-      clientId,
-      clean: true,
-      keepalive: broker.keepaliveS,
-      ...(login ? { username: login.user } : {}),
-      ...(login?.pass !== undefined ? { password: Buffer.from(login.pass, 'utf8') } : {}),
-    });
-    // Hidden: the packet holds the password; -v shows it masked instead.
+    const connectWith = (password: string | undefined) =>
+      this.packet({
+        cmd: 'connect',
+        protocolId: 'MQTT',
+        protocolVersion: this.version,
+        clientId,
+        clean: true,
+        keepalive: broker.keepaliveS,
+        ...(login ? { username: login.user } : {}),
+        ...(password !== undefined ? { password: Buffer.from(password, 'utf8') } : {}),
+      });
+    const connect = connectWith(login?.pass);
+    // Hidden, and shown (json, --record) with the password masked; -v shows it masked too.
+    if (login?.pass !== undefined) this.secret = { raw: connect, shown: connectWith('****') };
     this.sendAuto(connect, true, { control: true, hidden: true, label: 'CONNECT' });
   }
 
@@ -493,6 +498,15 @@ export class MqttDialect extends Dialect {
       });
     }
     this.inner.close(code, reason);
+  }
+
+  /** The 'sent' event of the CONNECT packet carries the masked copy (json output, --record). */
+  override emit<K>(event: K | keyof PeerEvents, ...args: unknown[]): boolean {
+    if (event === 'sent' && this.secret !== undefined && args[0] === this.secret.raw) {
+      args[0] = this.secret.shown;
+      this.secret = undefined;
+    }
+    return (super.emit as (e: unknown, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   protected override onClose(info: CloseInfo): void {

@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
-import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import { Dialect, type DialectCommand, type DialectEnv, type DialectSpec } from './dialect.js';
 import {
@@ -144,6 +144,8 @@ export class StompDialect extends Dialect {
   private nextAck = 1;
   private disconnecting = false;
   private disconnectTimer: NodeJS.Timeout | undefined;
+  /** The CONNECT frame as sent, and as events show it (the passcode masked). */
+  private secret: { raw: Buffer; shown: Buffer } | undefined;
   /** The broker sent ERROR: its close is expected (exit 5, not 1). */
   private refused = false;
 
@@ -181,8 +183,14 @@ export class StompDialect extends Dialect {
     this.verbose(
       `> CONNECT ${headers.map(([k, v]) => `${k}:${k === 'passcode' ? '****' : v}`).join(' ')}`,
     );
-    // Hidden: the frame holds the passcode; -v shows it masked instead.
-    this.sendAuto(encodeFrame({ command: 'CONNECT', headers }, this.version), false, {
+    // Hidden, and shown (json, --record) with the passcode masked; -v shows it masked too.
+    const frame = encodeFrame({ command: 'CONNECT', headers }, this.version);
+    const masked = headers.map(([k, v]): [string, string] => [k, k === 'passcode' ? '****' : v]);
+    this.secret = {
+      raw: frame,
+      shown: encodeFrame({ command: 'CONNECT', headers: masked }, this.version),
+    };
+    this.sendAuto(frame, false, {
       control: true,
       hidden: true,
       label: 'CONNECT',
@@ -351,6 +359,15 @@ export class StompDialect extends Dialect {
     this.stop();
     this.abandon();
     this.inner.close(1000, '');
+  }
+
+  /** The 'sent' event of the CONNECT frame carries the masked copy (json output, --record). */
+  override emit<K>(event: K | keyof PeerEvents, ...args: unknown[]): boolean {
+    if (event === 'sent' && this.secret !== undefined && args[0] === this.secret.raw) {
+      args[0] = this.secret.shown;
+      this.secret = undefined;
+    }
+    return (super.emit as (e: unknown, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   protected override onClose(info: CloseInfo): void {

@@ -107,6 +107,13 @@ describe('mqtt dialect', () => {
     expect(c?.cmd === 'connect' && c.password?.toString()).toBe('wonderland');
   });
 
+  it('events show the CONNECT packet with the password masked (json output, --record)', () => {
+    const { seen, peer } = setup({ auth: 'alice:wonderland' });
+    expect(peer.sent[0]?.data.includes('wonderland')).toBe(true);
+    expect(seen.sent[0]?.text).toContain('****');
+    expect(seen.sent[0]?.text).not.toContain('wonderland');
+  });
+
   it('--client-id and --mqtt-version 5', () => {
     const { sent } = setup({ clientId: 'dash-1', mqttVersion: '5' });
     expect(sent()[0]).toMatchObject({ cmd: 'connect', clientId: 'dash-1', protocolVersion: 5 });

@@ -116,6 +116,13 @@ describe('stomp dialect', () => {
     expect(verbose.join('\n')).not.toContain('s3cret');
   });
 
+  it('events show the CONNECT frame with the passcode masked (json output, --record)', () => {
+    const { seen, peer } = setup({ auth: 'guest:s3cret' });
+    expect(peer.sent[0]?.text).toContain('passcode:s3cret');
+    expect(seen.sent[0]?.text).toContain('passcode:****');
+    expect(seen.sent[0]?.text).not.toContain('s3cret');
+  });
+
   it('uses --vhost as the host header', () => {
     const { sent } = setup({ vhost: '/' });
     expect(sent()[0] && header(sent()[0] as StompFrame, 'host')).toBe('/');
