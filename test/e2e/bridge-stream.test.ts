@@ -32,12 +32,12 @@ function ssh(
     let bytes = 0;
     let err = '';
     const out: Buffer[] = [];
-    child.stdout.on('data', (d: Buffer) => {
+    child.stdout?.on('data', (d: Buffer) => {
       if (bytes < 4096) out.push(d);
       h.update(d);
       bytes += d.length;
     });
-    child.stderr.on('data', (d) => {
+    child.stderr?.on('data', (d) => {
       err += d;
     });
     if (input && child.stdin) {
