@@ -1,36 +1,34 @@
 #!/usr/bin/env node
 // The wsx command: answers --version itself, else runs dist/wsx.cjs through a V8 code cache.
 
+const fs = require('node:fs');
 const argv = process.argv;
 if (argv.length === 3 && argv[2] === '--version') {
   // The commonest scripted call: nothing else loads (not even process.stdout's stream).
-  try {
-    require('node:fs').writeSync(1, `${require('../package.json').version}\n`);
-  } catch {
-    // stdout closed: nothing to say it on.
-  }
+  const pkg = fs.readFileSync(`${__dirname}/../package.json`, 'latin1');
+  write(Buffer.from(`${/"version":\s*"([^"]+)"/.exec(pkg)?.[1]}\n`));
 } else {
   run();
 }
 
 /**
- * Compiling the 400 KB bundle is most of wsx's start-up. V8 can skip it with a code cache made
- * after a run (so it holds the functions that kind of run needed, not just the top level), kept
- * per kind of run in $XDG_CACHE_HOME/wsx. It is used only for the same bundle (its build hash,
- * size and mtime) and the same Node; V8 verifies the rest, including a checksum (the flag below),
- * and a stale, corrupt or rejected cache is rewritten at exit.
+ * Compiling the bundle is most of wsx's start-up. V8 can skip it with a code cache made after a
+ * run (so it holds the functions that kind of run needed, not just the top level), kept per kind
+ * of run in $XDG_CACHE_HOME/wsx. It is used only for the same bundle (its build hash, size and
+ * mtime) and the same Node; V8 verifies the rest, including a checksum (the flag below), and a
+ * stale, corrupt or rejected cache is rewritten at exit. `wsx --help` alone prints the text the
+ * same bundle printed before, for the same terminal width, without loading the bundle at all.
  */
 function run() {
-  const fs = require('node:fs');
   const path = require('node:path');
   const file = path.join(__dirname, '..', 'dist', 'wsx.cjs');
-  const base =
-    process.env.XDG_CACHE_HOME || (process.env.HOME && path.join(process.env.HOME, '.cache'));
-  if (!base || process.env.WSX_NO_CODE_CACHE) return require(file);
-  const debug = process.env.WSX_CODE_CACHE_DEBUG
-    ? (s) => process.stderr.write(`code cache: ${s}\n`)
-    : () => {};
-  const source = fs.readFileSync(file, 'utf8');
+  const env = process.env;
+  const base = env.XDG_CACHE_HOME || (env.HOME && path.join(env.HOME, '.cache'));
+  if (!base || env.WSX_NO_CODE_CACHE) return require(file);
+  const debug = env.WSX_CODE_CACHE_DEBUG ? (s) => fs.writeSync(2, `code cache: ${s}\n`) : () => {};
+  const dir = path.join(base, 'wsx');
+  // The bundle is ASCII (esbuild escapes the rest; the build checks): latin1 decodes it fastest.
+  const source = fs.readFileSync(file, 'latin1');
   const stat = fs.statSync(file);
   const key = `wsx-code-cache 1 ${/^\/\/ wsx (\S+)/.exec(source)?.[1]} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
@@ -40,38 +38,28 @@ function run() {
       ? 'listen'
       : a.some((x) => x === '-x' || x.startsWith('--execute'))
         ? 'execute'
-        : isTerminal(fs)
+        : isCharDevice(0)
           ? 'repl'
           : 'pipe';
-  const cacheFile = path.join(base, 'wsx', `${kind}-${process.version}-${process.arch}.bin`);
-  let cached;
-  try {
-    const data = fs.readFileSync(cacheFile);
-    if (data.subarray(0, key.length).toString('latin1') === key) cached = data.subarray(key.length);
-    else debug('stale');
-  } catch {
-    debug('missing');
-  }
+  const onExit = [];
+  if (a.length === 1 && kind === 'help' && helpFromCache(dir, key, onExit, debug)) return;
+  const cacheFile = path.join(dir, `${kind}-${process.version}-${process.arch}.bin`);
+  const cached = readKeyed(cacheFile, key);
+  debug(cached ? 'found' : 'missing or stale');
   // Checksum creation and verification of code caches (on by default only in V8 debug builds):
   // a damaged file is rejected instead of deserialized.
   require('node:v8').setFlagsFromString('--verify-snapshot-checksum');
   const vm = require('node:vm');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData: cached });
-  if (cached && script.cachedDataRejected) debug('rejected');
-  else if (cached) debug('used');
+  if (cached) debug(script.cachedDataRejected ? 'rejected' : 'used');
   if (!cached || script.cachedDataRejected) {
+    onExit.push(() => writeKeyed(cacheFile, key, script.createCachedData()));
+  }
+  if (onExit.length > 0) {
     process.once('exit', () => {
-      try {
-        const data = script.createCachedData();
-        fs.mkdirSync(path.dirname(cacheFile), { recursive: true });
-        const tmp = `${cacheFile}.${process.pid}`;
-        fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key, 'latin1'), data]));
-        fs.renameSync(tmp, cacheFile);
-        debug('written');
-      } catch {
-        // A read-only or full disk costs only speed.
-      }
+      for (const f of onExit) f();
+      debug('written');
     });
   }
   const mod = { exports: {}, filename: file, id: file, loaded: false };
@@ -79,9 +67,69 @@ function run() {
   script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file));
 }
 
-function isTerminal(fs) {
+/** Print the cached help text (true), or arrange for this run's help text to be cached. */
+function helpFromCache(dir, key, onExit, debug) {
+  // Commander wraps help to the terminal's width; elsewhere to 80 columns.
+  const width = isCharDevice(1) && process.stdout.isTTY ? process.stdout.columns : 0;
+  const helpFile = `${dir}/help-${width}.txt`;
+  const text = readKeyed(helpFile, key);
+  if (text && write(text)) {
+    debug('help text used');
+    return true;
+  }
+  const out = [];
+  const stdout = process.stdout;
+  const original = stdout.write;
+  stdout.write = function (chunk, ...rest) {
+    out.push(Buffer.from(chunk));
+    return original.call(this, chunk, ...rest);
+  };
+  onExit.push(() => {
+    if (!process.exitCode && out.length > 0) writeKeyed(helpFile, key, Buffer.concat(out));
+  });
+  return false;
+}
+
+/** The bytes after `key` in `file`, if the file starts with it. */
+function readKeyed(file, key) {
   try {
-    return fs.fstatSync(0).isCharacterDevice();
+    const data = fs.readFileSync(file);
+    if (data.latin1Slice(0, key.length) === key) return data.subarray(key.length);
+  } catch {
+    // Missing or unreadable: made again at exit.
+  }
+  return undefined;
+}
+
+function writeKeyed(file, key, data) {
+  try {
+    fs.mkdirSync(require('node:path').dirname(file), { recursive: true });
+    // Whole or not at all: a concurrent run reads the old file or the new one, never a part.
+    const tmp = `${file}.${process.pid}`;
+    fs.writeFileSync(tmp, Buffer.concat([Buffer.from(key, 'latin1'), data]));
+    fs.renameSync(tmp, file);
+  } catch {
+    // A read-only or full disk costs only speed.
+  }
+}
+
+/** Write all of `data` to stdout; false if nothing could be written (then nothing was). */
+function write(data) {
+  let done = 0;
+  try {
+    while (done < data.length) done += fs.writeSync(1, data, done);
+    return true;
+  } catch {
+    if (done === 0) return false;
+    // Part went out (a non-blocking pipe filled up): the stream queues the rest.
+    process.stdout.write(data.subarray(done));
+    return true;
+  }
+}
+
+function isCharDevice(fd) {
+  try {
+    return fs.fstatSync(fd).isCharacterDevice();
   } catch {
     return false;
   }

@@ -118,6 +118,8 @@ const result = await build({
 // The first line names this build (a hash of its content): bin/wsx.js keys its code cache on it.
 const bundlePath = join(root, 'dist', 'wsx.cjs');
 const bundle = readFileSync(bundlePath, 'utf8');
+// bin/wsx.js reads the bundle as latin1 (faster than utf8): that is only right for ASCII.
+if (/[^\x00-\x7f]/.test(bundle)) throw new Error('dist/wsx.cjs is not ASCII (esbuild charset)');
 const buildHash = createHash('sha256').update(bundle).digest('hex').slice(0, 16);
 writeFileSync(bundlePath, `// wsx ${buildHash}\n${bundle}`);
 

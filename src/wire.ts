@@ -1,6 +1,8 @@
 // The send fast path's framing (RFC 6455 §5.2): many data messages → frames in one buffer, masked
 // 32 bits at a time, so a stdin chunk of small lines costs one socket write instead of one each.
 
+import { createRequire } from 'node:module';
+
 /** Masking keys come from this many random bytes at a time (as ws does: one fill per 2,048). */
 const POOL_SIZE = 8192;
 /** Frames are carved out of slabs this large (a bigger message gets a slab of its own size). */
@@ -8,17 +10,25 @@ const SLAB_SIZE = 64 * 1024;
 /** Unmasked payloads at least this large are written by reference, not copied into the slab. */
 const COPY_LIMIT = 16 * 1024;
 
-let pool: Uint8Array | undefined;
+let pool: Buffer | undefined;
 let poolPos = POOL_SIZE;
+/**
+ * node:crypto's randomFillSync, found on first use: ws has loaded node:crypto by then, whereas
+ * a top-level import would load it for every run (--help too) and globalThis.crypto would load
+ * WebCrypto besides.
+ */
+let randomFill: ((b: Buffer) => void) | undefined;
 
 /** Fills `out[at..at+4]` with a fresh masking key (a CSPRNG, as RFC 6455 §5.3 requires). */
 function writeMaskKey(out: Buffer, at: number): void {
   if (poolPos + 4 > POOL_SIZE) {
-    pool ??= new Uint8Array(POOL_SIZE);
-    globalThis.crypto.getRandomValues(pool);
+    pool ??= Buffer.allocUnsafeSlow(POOL_SIZE);
+    randomFill ??= (createRequire('/')('node:crypto') as typeof import('node:crypto'))
+      .randomFillSync;
+    randomFill(pool);
     poolPos = 0;
   }
-  const p = pool as Uint8Array;
+  const p = pool as Buffer;
   out[at] = p[poolPos] as number;
   out[at + 1] = p[poolPos + 1] as number;
   out[at + 2] = p[poolPos + 2] as number;
