@@ -178,6 +178,33 @@ describe('wsx -l --to: websockify-compatible', () => {
     }
   });
 
+  it('a slow target still gets every byte sent before the client closed (20 MB, sha256)', async () => {
+    let hash: Promise<string> = Promise.resolve('');
+    const target = await tcpTarget((sock, received) => {
+      // A slow reader: a pause after every chunk.
+      sock.on('data', () => {
+        sock.pause();
+        setTimeout(() => sock.resume(), 2);
+      });
+      hash = received.then((b) => sha256(b));
+      void received.then(() => sock.end());
+    });
+    try {
+      const server = await startWsx(
+        BIN,
+        ['-l', '0', '--to', `tcp:127.0.0.1:${target.port}`],
+        LISTENING,
+      );
+      const data = randomBytes(20_000_000);
+      const client = await startWsx(BIN, ['--stream', server.found], undefined, { stdin: 'pipe' });
+      client.child.stdin?.end(data);
+      expect(await client.exited, client.err()).toBe(0);
+      expect(await hash).toBe(sha256(data));
+    } finally {
+      target.server.close();
+    }
+  });
+
   it('a refusing target: the client is closed with 1011 and a reason naming the target', async () => {
     const port = await freePort();
     const server = await startWsx(BIN, ['-l', '0', '--to', `tcp:127.0.0.1:${port}`], LISTENING);
