@@ -4,6 +4,7 @@
 
 import { type ChildProcess, spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
+import { createServer as createHttpServer } from 'node:http';
 import { createServer as createTcp, type Server as TcpServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -377,8 +378,8 @@ async function listen(args: string[]): Promise<Listener> {
   return { child, url, port: Number(new URL(url).port), out: () => out, err: () => err, exited };
 }
 
-async function until(check: () => boolean, what: string): Promise<void> {
-  const deadline = Date.now() + 10_000;
+async function until(check: () => boolean, what: string, ms = 10_000): Promise<void> {
+  const deadline = Date.now() + ms;
   while (!check()) {
     if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, 20));
@@ -516,4 +517,71 @@ describe.runIf(hasTmux())('the REPL over HTTP/2', () => {
     expect(s.closeReason).toBe('see you');
     expect(s.rstCode).toBe(0);
   });
+});
+
+const chromium = ['chromium', 'chromium-browser'].find((c) => has(c));
+
+describe.runIf(process.env.CI === 'true' || chromium !== undefined)('a browser', () => {
+  it('headless Chromium opens its WebSocket to wsx -l --http2 as an RFC 8441 stream', async () => {
+    const server = await listen([
+      '--http2',
+      '--cert',
+      certs.server.cert,
+      '--key',
+      certs.server.key,
+      '--echo',
+      '--json',
+      '-v',
+    ]);
+    const target = `localhost:${server.port}`;
+    // Chromium sends a WebSocket over HTTP/2 on an HTTP/2 connection it already has: the page
+    // fetches from the server first (credentials included, so the WebSocket may share it).
+    const page = `<script>
+fetch('https://${target}/', { mode: 'no-cors', credentials: 'include' }).catch(() => {}).finally(() => {
+  const ws = new WebSocket('wss://${target}/browser');
+  ws.onopen = () => ws.send('hello from chromium');
+  ws.onmessage = () => ws.close(4321, 'bye from chromium');
+});
+</script>`;
+    const http = createHttpServer((_req, res) => {
+      res.writeHead(200, { 'content-type': 'text/html' });
+      res.end(page);
+    });
+    await new Promise<void>((resolve) => http.listen(0, '127.0.0.1', resolve));
+    closers.push(() => new Promise((r) => http.close(r)));
+    const pagePort = (http.address() as { port: number }).port;
+    const browser = spawn(
+      chromium ?? 'chromium',
+      [
+        '--headless',
+        '--no-sandbox',
+        '--disable-gpu',
+        '--disable-quic',
+        '--no-first-run',
+        '--disable-background-networking',
+        '--disable-component-update',
+        '--disable-sync',
+        '--ignore-certificate-errors',
+        `--user-data-dir=${mkdtempSync(join(tmpdir(), 'wsx-chromium-'))}`,
+        `http://127.0.0.1:${pagePort}/`,
+      ],
+      { stdio: 'ignore' },
+    );
+    children.push(browser);
+    await until(() => /"code":4321/.test(server.out()), 'the browser to close with 4321', 30_000);
+    const events = server
+      .out()
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l) as Record<string, unknown>);
+    const hello = events.find((e) => e.event === 'message' && e.data === 'hello from chromium');
+    const client = hello?.client;
+    expect(client).toBeDefined();
+    // That client's request was the extended CONNECT (-v lines), and it closed with its code.
+    expect(server.err()).toContain(`#${client} > :protocol: websocket`);
+    expect(server.err()).toContain(`#${client} > :method: CONNECT`);
+    expect(events).toContainEqual(
+      expect.objectContaining({ event: 'close', client, code: 4321, reason: 'bye from chromium' }),
+    );
+  }, 40_000);
 });
