@@ -13,7 +13,7 @@ import { WebSocket } from 'ws';
 import { type Certs, makeCerts } from '../fixtures/certs.js';
 import { h2Client, type NodeH2Server, nodeH2Server } from '../fixtures/h2-servers.js';
 import { has, type TestProxy, tinyproxy } from '../fixtures/proxies.js';
-import { echoServer, type WsTestServer } from '../fixtures/servers.js';
+import { echoServer, tlsWsServer, type WsTestServer } from '../fixtures/servers.js';
 import { BIN, runCli } from '../helpers/cli.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';
 
@@ -304,6 +304,20 @@ describe('fallback to HTTP/1.1', () => {
     expect(r.out).toBe('old school\n');
     expect(r.stderr).toMatch(
       /^note: the server did not answer the HTTP\/2 connection preface .*; falling back to HTTP\/1\.1\n$/,
+    );
+  });
+
+  it('wss to an HTTP/1.1-only TLS server: ALPN did not pick h2, so a note and HTTP/1.1', async () => {
+    const server = await tlsWsServer(
+      { cert: certs.server.certPem, key: certs.server.keyPem },
+      (ws) => ws.on('message', (d) => ws.send(String(d))),
+    );
+    closers.push(() => server.close());
+    const r = await runCli(['--http2', server.url, '--ca', certs.ca, '-x', 'tls h1', '-w', '0.3']);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('tls h1\n');
+    expect(r.stderr).toContain(
+      'note: the server did not choose h2 in TLS ALPN (it chose http/1.1); falling back to HTTP/1.1',
     );
   });
 
