@@ -29,6 +29,9 @@ import {
   subackReason,
 } from './mqtt-codes.js';
 
+/** At most this many QoS 1/2 publishes in flight: a window well inside the 16-bit packet ids. */
+const MAX_INFLIGHT = 1000;
+
 /** Kept across reconnects: the client id and the subscriptions to restore. */
 export interface MqttState {
   clientId: string | undefined;
@@ -68,6 +71,11 @@ export class MqttDialect extends Dialect {
   private keepTimer: NodeJS.Timeout | undefined;
   private pingDeadline: NodeJS.Timeout | undefined;
   private refused = false;
+  /** QoS 1/2 publishes sent and not yet completed, and the broker's limit for them. */
+  private inflight = 0;
+  private receiveMaximum = Number.POSITIVE_INFINITY;
+  private readonly queued: Array<{ topic: string; payload: Buffer; qos: Qos; retain: boolean }> =
+    [];
   /** The CONNECT packet as sent, and as events show it (the password masked). */
   private secret: { raw: Buffer; shown: Buffer } | undefined;
   private disconnected = false;
@@ -142,6 +150,12 @@ export class MqttDialect extends Dialect {
   private onPacket(p: Packet): void {
     switch (p.cmd) {
       case 'connack':
+        // MQTT 5 brokers say how many QoS 1/2 flows they take at once (default 65535); 3.1.1 has
+        // no such limit, but the packet ids (16 bits) bound it anyway.
+        this.receiveMaximum = Math.min(
+          MAX_INFLIGHT,
+          (this.version === 5 ? p.properties?.receiveMaximum : undefined) ?? MAX_INFLIGHT,
+        );
         this.onConnack(
           p.sessionPresent,
           (this.version === 5 ? p.reasonCode : p.returnCode) ?? 0,
@@ -298,6 +312,10 @@ export class MqttDialect extends Dialect {
     const o = this.outgoing.get(id);
     if (!o) return;
     this.outgoing.delete(id);
+    if (o.kind === 'publish') {
+      this.inflight--;
+      this.drainQueued();
+    }
     if (o.kind === 'publish' && (reasonCode ?? 0) >= 0x80) {
       this.fail(
         new WsxError(
@@ -398,7 +416,30 @@ export class MqttDialect extends Dialect {
     this.whenReady(() => this.publishNow(topic, payload, qos, retain));
   }
 
+  /**
+   * Publish in order; QoS 1/2 messages beyond the broker's Receive Maximum (MQTT 5 CONNACK) wait
+   * here until an earlier flow completes (Mosquitto refuses the excess with "Quota exceeded").
+   */
   private publishNow(topic: string, payload: Buffer, qos: Qos, retain: boolean): void {
+    if (this.queued.length > 0 || (qos > 0 && this.inflight >= this.receiveMaximum)) {
+      this.queued.push({ topic, payload, qos, retain });
+      return;
+    }
+    this.transmit(topic, payload, qos, retain);
+  }
+
+  /** Send what waited for a free slot, in order, as far as the window allows. */
+  private drainQueued(): void {
+    while (this.queued.length > 0 && this.isOpen) {
+      const next = this.queued[0];
+      if (!next || (next.qos > 0 && this.inflight >= this.receiveMaximum)) return;
+      this.queued.shift();
+      this.transmit(next.topic, next.payload, next.qos, next.retain);
+    }
+  }
+
+  private transmit(topic: string, payload: Buffer, qos: Qos, retain: boolean): void {
+    if (qos > 0) this.inflight++;
     const messageId = qos > 0 ? this.allocateId() : undefined;
     if (messageId !== undefined) {
       this.outgoing.set(messageId, {
@@ -480,7 +521,7 @@ export class MqttDialect extends Dialect {
   }
 
   protected override pending(): number {
-    return this.outgoing.size;
+    return this.outgoing.size + this.queued.length;
   }
 
   // ---- closing ----

@@ -115,6 +115,18 @@ describe.skipIf(!available)('mqtt against Mosquitto websockets', () => {
     });
   }
 
+  it("2000 lines at QoS 1 over MQTT 5 stay within Mosquitto's Receive Maximum, each once, in order", async () => {
+    const topic = 'wsx/many';
+    await observer.request({ op: 'subscribe', topic, qos: 1 });
+    const lines = Array.from({ length: 2000 }, (_, i) => `m${i}`);
+    const r = await wsx(['--mqtt-version', '5', '--pub', topic, '--qos', '1'], {
+      input: `${lines.join('\n')}\n`,
+    });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(await receivedBefore(topic, 'end-many')).toEqual(lines);
+  });
+
   it('shows what the observer publishes at QoS 2: --sub, --count, json "dialect", binary payloads', async () => {
     let child: ChildProcess | undefined;
     const run = wsx(['--sub', 'wsx/in/#', '--qos', '2', '--count', '3', '--json', '-w', '-1'], {

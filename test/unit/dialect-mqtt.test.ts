@@ -250,6 +250,28 @@ describe('mqtt dialect', () => {
     expect(d.outstanding()).toBe(0);
   });
 
+  it("MQTT 5: keeps within the broker's Receive Maximum, in order", () => {
+    const { d, deliver, sent } = setup({ mqttVersion: '5', pub: 'w', qos: '1' });
+    deliver({
+      cmd: 'connack',
+      sessionPresent: false,
+      reasonCode: 0,
+      properties: { receiveMaximum: 2 },
+    });
+    for (const line of ['a', 'b', 'c', 'd']) d.input(line, false);
+    d.command('pub', 'w e --qos 0');
+    const pubs = () => sent().filter((p) => p.cmd === 'publish');
+    const payloads = () => pubs().map((p) => (p.cmd === 'publish' ? p.payload.toString() : ''));
+    expect(payloads()).toEqual(['a', 'b']);
+    expect(d.outstanding()).toBe(5);
+    deliver({ cmd: 'puback', messageId: pubs()[0]?.messageId as number, reasonCode: 0 });
+    expect(payloads()).toEqual(['a', 'b', 'c']);
+    deliver({ cmd: 'puback', messageId: pubs()[1]?.messageId as number, reasonCode: 0 });
+    deliver({ cmd: 'puback', messageId: pubs()[2]?.messageId as number, reasonCode: 0 });
+    // d takes the last slot; the QoS 0 e waited behind it to keep the order.
+    expect(payloads()).toEqual(['a', 'b', 'c', 'd', 'e']);
+  });
+
   it('binary payloads: hex in pretty, no text', () => {
     const { connack, deliver, seen } = setup();
     connack();
