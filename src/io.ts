@@ -61,14 +61,23 @@ export async function processIo(): Promise<Io> {
   };
 }
 
+/** Output is gathered in slabs this large: one copy per message, one write per slab or turn. */
+const SLAB = 64 * 1024;
+/** Chunks at least this large are written as they are (after what is gathered), not copied. */
+const BY_REFERENCE = 16 * 1024;
+
 /**
  * Batches writes to a stream: many small messages become one write per event-loop turn, which
- * matters when stdout is a pipe (synchronous on Linux: one syscall per write). Reports
- * back-pressure so the caller can pause the socket feeding it.
+ * matters when stdout is a pipe (synchronous on Linux: one syscall per write). Small chunks are
+ * copied into a slab as they come (no list of pieces to concatenate later); a slab is never
+ * reused, since the stream may still hold the part already handed to it. Reports back-pressure
+ * so the caller can pause the socket feeding it.
  */
 export class BatchedWriter {
-  private chunks: Array<string | Buffer> = [];
-  private size = 0;
+  private slab: Buffer = Buffer.alloc(0);
+  /** Bytes of the slab handed to the stream already, and gathered so far. */
+  private start = 0;
+  private pos = 0;
   private scheduled = false;
   private blocked = false;
   private drainWaiters: Array<() => void> = [];
@@ -78,7 +87,7 @@ export class BatchedWriter {
     private readonly stream: Writable,
     opts: { limit?: number; onPressure?: (blocked: boolean) => void } = {},
   ) {
-    this.limit = opts.limit ?? 64 * 1024;
+    this.limit = opts.limit ?? SLAB;
     this.onPressure = opts.onPressure;
   }
 
@@ -87,28 +96,76 @@ export class BatchedWriter {
   write(chunk: string | Buffer): void {
     // Nobody reads a destroyed stream (its reader went away): drop, do not buffer.
     if (chunk.length === 0 || this.stream.destroyed) return;
-    this.chunks.push(chunk);
-    this.size += chunk.length;
-    if (this.size >= this.limit) this.flush();
+    if (typeof chunk === 'string') {
+      // Up to 3 bytes per UTF-16 unit: a cheap bound before the exact count.
+      const max = chunk.length * 3;
+      if (max <= this.slab.length - this.pos) {
+        this.pos += this.slab.write(chunk, this.pos);
+      } else {
+        const len = Buffer.byteLength(chunk);
+        if (len >= BY_REFERENCE) return this.direct(chunk);
+        this.room(len);
+        this.pos += this.slab.write(chunk, this.pos);
+      }
+    } else {
+      if (chunk.length >= BY_REFERENCE) return this.direct(chunk);
+      this.room(chunk.length);
+      chunk.copy(this.slab, this.pos);
+      this.pos += chunk.length;
+    }
+    this.gathered();
+  }
+
+  /** `data` and a newline (raw output of a text message), without concatenating them first. */
+  writeLine(data: Buffer): void {
+    if (this.stream.destroyed) return;
+    if (data.length + 1 >= BY_REFERENCE) {
+      this.direct(data);
+      this.write('\n');
+      return;
+    }
+    this.room(data.length + 1);
+    data.copy(this.slab, this.pos);
+    this.slab[this.pos + data.length] = 0x0a;
+    this.pos += data.length + 1;
+    this.gathered();
+  }
+
+  private gathered(): void {
+    if (this.pos - this.start >= this.limit) this.flush();
     else if (!this.scheduled) {
       this.scheduled = true;
-      setImmediate(() => this.flush());
+      setImmediate(this.onImmediate);
     }
+  }
+
+  private readonly onImmediate = (): void => this.flush();
+
+  /** Make room for `n` bytes in the slab: a new slab when this one is full. */
+  private room(n: number): void {
+    if (this.pos + n <= this.slab.length) return;
+    this.flush();
+    this.slab = Buffer.allocUnsafe(Math.max(SLAB, n));
+    this.start = 0;
+    this.pos = 0;
+  }
+
+  /** A big chunk: what is gathered goes first, then the chunk itself. */
+  private direct(chunk: string | Buffer): void {
+    this.flush();
+    this.hand(chunk);
   }
 
   /** Write what is buffered now. */
   flush(): void {
     this.scheduled = false;
-    if (this.chunks.length === 0) return;
-    const chunks = this.chunks;
-    this.chunks = [];
-    this.size = 0;
-    const data =
-      chunks.length === 1
-        ? (chunks[0] as string | Buffer)
-        : chunks.every((c) => typeof c === 'string')
-          ? chunks.join('')
-          : Buffer.concat(chunks.map((c) => (typeof c === 'string' ? Buffer.from(c) : c)));
+    if (this.pos === this.start) return;
+    const data = this.slab.subarray(this.start, this.pos);
+    this.start = this.pos;
+    this.hand(data);
+  }
+
+  private hand(data: string | Buffer): void {
     let ok = true;
     try {
       ok = this.stream.write(data);
