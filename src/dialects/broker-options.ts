@@ -34,7 +34,16 @@ export interface BrokerFlags {
   keepalive?: string;
   mqttVersion?: string;
   auth?: string;
+  /** -s: without --dialect, a stomp or mqtt subprotocol among them selects the dialect. */
+  subprotocol?: string[];
 }
+
+const BROKER_SUBPROTOCOLS: Readonly<Record<string, string>> = {
+  'v10.stomp': 'stomp',
+  'v11.stomp': 'stomp',
+  'v12.stomp': 'stomp',
+  mqtt: 'mqtt',
+};
 
 export function parseQos(raw: string, what = '--qos'): Qos {
   const t = raw.trim();
@@ -47,8 +56,18 @@ export function parseQos(raw: string, what = '--qos'): Qos {
  * flag next to another explicit dialect is a usage error naming the dialect it belongs to.
  */
 export function parseBrokerOptions(flags: BrokerFlags, dialect: string): BrokerOptions {
+  // Without --dialect, the offered subprotocols say which broker dialect may be spoken.
+  const offered = (flags.subprotocol ?? []).map((p) => BROKER_SUBPROTOCOLS[p]);
   const only = (flag: string, given: boolean, ...dialects: string[]): void => {
-    if (given && dialect !== 'auto' && !dialects.includes(dialect)) {
+    if (!given) return;
+    if (dialect === 'auto') {
+      if (offered.some((d) => d !== undefined && dialects.includes(d))) return;
+      throw usageError(
+        `${flag} is for --dialect ${dialects.join(' or ')}`,
+        `e.g. --dialect ${dialects[0]}`,
+      );
+    }
+    if (!dialects.includes(dialect)) {
       throw usageError(`${flag} is for --dialect ${dialects.join(' or ')}`);
     }
   };

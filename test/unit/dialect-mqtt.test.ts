@@ -381,3 +381,30 @@ describe('mqtt dialect', () => {
     );
   });
 });
+
+describe('broker options', () => {
+  it('a broker flag needs --dialect stomp/mqtt or a matching -s', () => {
+    expect(() => parseDialectOptions({ sub: ['a'] })).toThrow(
+      /--sub is for --dialect stomp or mqtt/,
+    );
+    expect(() => parseDialectOptions({ qos: '1', subprotocol: ['v12.stomp'] })).toThrow(
+      /--qos is for --dialect mqtt/,
+    );
+    expect(parseDialectOptions({ qos: '1', subprotocol: ['mqtt'] }).broker.qos).toBe(1);
+    expect(parseDialectOptions({ vhost: '/', subprotocol: ['v11.stomp'] }).broker.vhost).toBe('/');
+    expect(() => parseDialectOptions({ dialect: 'graphql', pub: 'x' })).toThrow(/--pub is for/);
+  });
+
+  it('validates values', () => {
+    expect(() => parseDialectOptions({ dialect: 'mqtt', qos: '3' })).toThrow(/0, 1 or 2/);
+    expect(() => parseDialectOptions({ dialect: 'mqtt', keepalive: '-1' })).toThrow(/--keepalive/);
+    expect(() => parseDialectOptions({ dialect: 'mqtt', mqttVersion: '4.0' })).toThrow(
+      /3.1.1 or 5/,
+    );
+    expect(parseDialectOptions({ dialect: 'mqtt', mqttVersion: '5' }).broker.mqttVersion).toBe(5);
+    expect(parseDialectOptions({ dialect: 'stomp', auth: 'u:p:q' }).broker.login).toEqual({
+      user: 'u',
+      pass: 'p:q',
+    });
+  });
+});
