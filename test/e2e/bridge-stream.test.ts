@@ -13,6 +13,7 @@ import {
   sha256,
   startSshd,
   startWsx,
+  until,
   websockify,
 } from '../fixtures/bridges.js';
 import { has } from '../fixtures/proxies.js';
@@ -174,11 +175,12 @@ describe('--stream against a ws server', () => {
   });
 
   it('SIGTERM closes the connection with 1001 and exits 143', async () => {
-    const closed = server
-      .nextConnection()
-      .then(({ ws }) => new Promise<number>((resolve) => ws.on('close', (code) => resolve(code))));
     const wsx = await startWsx(BIN, ['--stream', server.url], undefined, { stdin: 'pipe' });
-    await new Promise((r) => setTimeout(r, 300));
+    const { ws } = await server.nextConnection();
+    const closed = new Promise<number>((resolve) => ws.on('close', (code) => resolve(code)));
+    // Open on wsx's side too (it has written what came through) before the signal.
+    ws.send('ready');
+    await until(() => wsx.out().toString() === 'ready', 'the first bytes');
     wsx.child.kill('SIGTERM');
     expect(await wsx.exited, wsx.err()).toBe(143);
     expect(await closed).toBe(1001);

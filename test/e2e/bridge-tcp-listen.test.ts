@@ -167,6 +167,13 @@ describe('--tcp-listen against a ws server', () => {
       return c.ws.readyState === c.ws.OPEN ? c : skip(await server.nextConnection());
     });
     const closed = new Promise<number>((resolve) => ws.once('close', resolve));
+    // The echo coming back means the WebSocket is open on wsx's side too.
+    let echoed = '';
+    sock.on('data', (d) => {
+      echoed += d;
+    });
+    sock.write('ping');
+    await until(() => echoed === 'ping', 'the echo');
     forward.child.kill('SIGINT');
     expect(await closed).toBe(1001);
     expect(await forward.exited).toBe(130);
