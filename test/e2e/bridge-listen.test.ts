@@ -383,6 +383,22 @@ describe.runIf(has('websocketd'))('wsx -l --exec: websocketd-compatible', () => 
     expect(readFileSync(log, 'utf8')).toBe('eof\nterm\n');
   });
 
+  it('--once: exits 0 after the first client; a port in use exits 1', async () => {
+    const server = await startWsx(BIN, ['-l', '0', '--once', '--exec', 'echo hi'], LISTENING);
+    const r = await talk(server.found, []);
+    expect(r.messages).toEqual([{ text: 'hi', binary: false }]);
+    expect(r.close.code).toBe(1000);
+    expect(await server.exited).toBe(0);
+    const holder = await startWsx(BIN, ['-l', '0', '--exec', 'cat'], LISTENING);
+    const again = await startWsx(
+      BIN,
+      ['-l', new URL(holder.found).port, '--exec', 'cat'],
+      undefined,
+    );
+    expect(await again.exited).toBe(1);
+    expect(again.err()).toMatch(/^error: port \d+ on 127\.0\.0\.1 is already in use/);
+  });
+
   it('SIGINT: open clients are closed with 1001, exit 130', async () => {
     const server = await startWsx(BIN, ['-l', '0', '--exec', 'echo hi; exec cat'], LISTENING);
     const ws = new WebSocket(server.found);

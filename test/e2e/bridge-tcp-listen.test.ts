@@ -180,6 +180,15 @@ describe('--tcp-listen against a ws server', () => {
     sock.destroy();
   });
 
+  it('a port in use exits 1', async () => {
+    const holder = await startWsx(BIN, ['--tcp-listen', '0', server.url], FORWARDING);
+    const again = await startWsx(BIN, ['--tcp-listen', holder.found, server.url], undefined);
+    expect(await again.exited).toBe(1);
+    expect(again.err()).toBe(
+      `error: --tcp-listen: 127.0.0.1:${holder.found} is already in use\nhint: pick another port, or 0 for a free one\n`,
+    );
+  });
+
   it('usage: a bad port and a clash with --exec are usage errors', async () => {
     const { runCli } = await import('../helpers/cli.js');
     const bad = await runCli(['--tcp-listen', 'x:y', server.url]);
