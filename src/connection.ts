@@ -295,6 +295,8 @@ function handshakeTimeout(c: PreparedConnect): WsxError {
 }
 
 interface Timings {
+  /** When this attempt's network work began (after the modules loaded). */
+  start?: number;
   dns?: number;
   tcp?: number;
   tls?: number;
@@ -315,6 +317,7 @@ async function startHttp2(
   const { openSession, Http2Connector, Http2Unavailable } = await import(
     './transport/http2-client.js'
   );
+  timings.start = performance.now();
   const verbose = hooks.verbose;
   const abort = new AbortController();
   const onAbort = () => abort.abort();
@@ -374,8 +377,8 @@ async function startHttp2(
 
 /** Open a client connection. Resolves with an open Peer or rejects with a WsxError. */
 export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Promise<Peer> {
-  const t0 = performance.now();
-  const deadlineAt = t0 + c.handshakeTimeoutMs;
+  // The deadline counts from the very start; the -v timings from when the network work begins.
+  const deadlineAt = performance.now() + c.handshakeTimeoutMs;
   const { default: WebSocket } = await import('ws');
   const url = new URL(c.url);
   const verbose = hooks.verbose;
@@ -387,6 +390,12 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       ? await startHttp2(c, hooks, url, deadlineAt, timings, abandon.signal)
       : undefined;
   const agent = c.proxyUrl && !h2 ? await proxyAgent(c.proxyUrl, c, abandon.signal) : undefined;
+  // After a fallback the timings are the HTTP/1.1 connection's.
+  const t0 = h2 && timings.start !== undefined ? timings.start : performance.now();
+  if (!h2) {
+    timings.tcp = undefined;
+    timings.tls = undefined;
+  }
   // https-proxy-agent replays a refused CONNECT as if the target had answered: remember it.
   let proxyRefused: number | undefined;
   (agent as unknown as { on?: (e: string, f: (r: { statusCode: number }) => void) => void })?.on?.(
