@@ -10,8 +10,8 @@ import { connect } from '../connection.js';
 import { type Ending, EXIT, exitCodeFor, toWsxError, WsxError } from '../errors.js';
 import type { Io } from '../io.js';
 import type { ListenServer } from '../listen.js';
-import type { ClientOptions, ListenOptions, Options } from '../options.js';
-import type { Peer } from '../peer.js';
+import type { ClientOptions, ListenOptions, Options, SessionOptions } from '../options.js';
+import type { MessagePeer, Peer } from '../peer.js';
 import { loadTlsMaterial, type PreparedConnect, prepareConnect } from '../prepare.js';
 import { maskUrl } from '../render/mask.js';
 import { errorLines, palette } from '../render/renderer.js';
@@ -139,6 +139,24 @@ function openPeer(prepared: PreparedConnect, say: Say, signal: AbortSignal): Pro
   });
 }
 
+/**
+ * --ping-interval / --ping-timeout keep a quiet tunnel alive through proxies that drop idle
+ * connections, and notice a dead one: the lead's keepalive layer over the peer.
+ */
+async function keepalive(
+  peer: MessagePeer,
+  session: SessionOptions,
+  say: Say,
+): Promise<MessagePeer> {
+  if (session.pingIntervalMs === undefined) return peer;
+  const { KeepaliveLayer } = await import('../layers/keepalive.js');
+  return new KeepaliveLayer(
+    peer,
+    { now: Date.now, note: (_level, text) => say.warn(text), verbose: undefined },
+    { intervalMs: session.pingIntervalMs, timeoutMs: session.pingTimeoutMs, showPing: () => {} },
+  );
+}
+
 /** Resolves when `w` has taken everything (finish) or is gone (close). */
 function written(w: Writable): Promise<void> {
   return new Promise((resolve) => {
@@ -169,7 +187,11 @@ async function runClient(
   say: Say,
   stop: Stopper,
 ): Promise<number> {
-  const peer = await openPeer(prepared, say, stop.abort.signal);
+  const peer = await keepalive(
+    await openPeer(prepared, say, stop.abort.signal),
+    options.session,
+    say,
+  );
   const exec = bridge.kind === 'exec' ? bridge : undefined;
   const waitGiven = bridge.kind === 'stream' || bridge.kind === 'exec' ? bridge.waitGiven : false;
   const ws = new PeerStream(peer, {
@@ -275,8 +297,10 @@ async function runTcpListen(
     sock.on('error', () => {});
     say.verbose(`#${id} accepted ${hostPort(sock.remoteAddress ?? '?', sock.remotePort ?? 0)}`);
     openPeer(prepared, say, stop.abort.signal).then(
-      async (peer) => {
-        const ws = new PeerStream(peer, { framing: 'bytes' });
+      async (opened) => {
+        const ws = new PeerStream(await keepalive(opened, options.session, say), {
+          framing: 'bytes',
+        });
         entry.ws = ws;
         if (stop.signal) ws.closeWith(1001);
         await pair(sock, ws);
@@ -499,7 +523,7 @@ async function runListen(
       });
       local = session.child.stream;
     } else return;
-    const ws = new PeerStream(peer, {
+    const ws = new PeerStream(await keepalive(peer, options.session, say), {
       framing: bridge.kind === 'exec' && !bridge.stream ? 'lines' : 'bytes',
     });
     session.ws = ws;

@@ -186,6 +186,33 @@ describe('--stream against a ws server', () => {
     expect(await closed).toBe(1001);
   });
 
+  it('--ping-interval keeps pinging; --ping-timeout ends a tunnel whose peer stopped answering (exit 1)', async () => {
+    const silent = await wsServer(() => {}, { autoPong: false });
+    try {
+      const stdin = new Readable({ read() {} });
+      const r = await runCli(
+        ['--stream', '--ping-interval', '0.2', '--ping-timeout', '0.5', silent.url],
+        { input: stdin },
+      );
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: no pong within 0.5 s: the connection is dead/);
+    } finally {
+      await silent.close();
+    }
+    let pings = 0;
+    void server.nextConnection().then(({ ws }) => {
+      ws.on('ping', () => {
+        pings++;
+        if (pings === 3) ws.close(1000);
+      });
+    });
+    const r = await runCli(['--stream', '--ping-interval', '0.1', server.url], {
+      input: new Readable({ read() {} }),
+    });
+    expect(r.code, r.stderr).toBe(0);
+    expect(pings).toBe(3);
+  });
+
   it('usage errors: --stream with -x, -0 or --count', async () => {
     for (const extra of [['-x', 'hi'], ['-0'], ['--count', '1']]) {
       const r = await runCli(['--stream', ...extra, server.url]);
