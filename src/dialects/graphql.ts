@@ -23,6 +23,8 @@ interface Operation {
   payload: Record<string, unknown>;
   /** What the user typed, for /ops. */
   document: string;
+  /** The payload as JSON, to recognise the same operation sent again. */
+  key: string;
 }
 
 /** Per run: ids keep counting and active operations are re-subscribed after a reconnect. */
@@ -62,6 +64,8 @@ export class GraphqlDialect extends Dialect {
   /** Lines of a document whose braces are not balanced yet (pipes send one line at a time). */
   private partial = '';
   private acked = false;
+  /** Operations re-subscribed on this connection, not yet claimed by a re-sent -x line. */
+  private readonly restored = new Set<string>();
 
   constructor(inner: MessagePeer, env: DialectEnv<GraphqlState>) {
     super(inner, env, GRAPHQL_COMMANDS);
@@ -127,8 +131,17 @@ export class GraphqlDialect extends Dialect {
     if (payload.variables === undefined && this.options.variables !== undefined) {
       payload.variables = this.options.variables;
     }
+    // After a reconnect the session sends its -x lines again (SPEC §6) while the operations
+    // they started were already re-subscribed: the same document takes over its restored
+    // operation instead of running twice.
+    const key = JSON.stringify(payload);
+    const restored = [...this.restored].find((id) => this.state.active.get(id)?.key === key);
+    if (restored !== undefined) {
+      this.restored.delete(restored);
+      return;
+    }
     const id = String(this.state.nextId++);
-    this.state.active.set(id, { payload, document });
+    this.state.active.set(id, { payload, document, key });
     this.sendOp(id, payload, false);
   }
 
@@ -309,7 +322,10 @@ export class GraphqlDialect extends Dialect {
 
   /** --reconnect: the operations that were active run again, with their ids. */
   private resubscribe(): void {
-    for (const [id, op] of this.state.active) this.sendOp(id, op.payload, true);
+    for (const [id, op] of this.state.active) {
+      this.restored.add(id);
+      this.sendOp(id, op.payload, true);
+    }
   }
 }
 

@@ -158,6 +158,35 @@ describe('graphql dialect against graphql-ws (graphql-transport-ws)', () => {
   });
 });
 
+describe('graphql and --reconnect', () => {
+  it('a dropped connection: the handshake again, the running subscription again with its id', async () => {
+    const s = await startGraphqlServer('graphql-ws', { dropFirstAfterMs: 300 });
+    try {
+      const r = await runCli([
+        '--dialect',
+        'graphql',
+        s.url,
+        '--reconnect',
+        '2',
+        '-x',
+        'subscription { ticks(n: 4, ms: 150) }',
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('reconnecting');
+      // Once on each connection, with the same id (the re-sent -x line does not run it twice).
+      expect(s.log.filter((l) => l.startsWith('subscribe'))).toEqual([
+        'subscribe 1 subscription { ticks(n: 4, ms: 150) }',
+        'subscribe 1 subscription { ticks(n: 4, ms: 150) }',
+      ]);
+      expect(s.log.filter((l) => l.startsWith('init'))).toHaveLength(2);
+      // The second connection's results, all of them, end the run.
+      expect(r.out.endsWith('{"data":{"ticks":3}}\n{"data":{"ticks":4}}\n')).toBe(true);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('graphql dialect against subscriptions-transport-ws (legacy graphql-ws)', () => {
   let s: GraphqlFixture;
   beforeAll(async () => {
