@@ -15,6 +15,7 @@ import {
   type Run,
   startMosquitto,
 } from '../fixtures/brokers.js';
+import { hasTmux, Terminal } from '../helpers/tmux.js';
 
 const available = brokersAvailable('mosquitto');
 
@@ -287,6 +288,45 @@ describe.skipIf(!available)('mqtt against Mosquitto websockets', () => {
       .at(-1);
     expect(last?.data).toBe('after the reconnect');
   });
+
+  it.skipIf(!hasTmux())(
+    'the REPL, typed: /sub, /pub with --qos and --retain, /unsub, /quit',
+    async () => {
+      await observer.request({ op: 'subscribe', topic: 'wsx/repl/#', qos: 2 });
+      const t = new Terminal(['--dialect', 'mqtt', broker.url], {
+        prefix: ['ip', 'netns', 'exec', ns.name],
+      });
+      try {
+        await t.waitFor(/Connected to ws:\/\/127\.0\.0\.1:9001\/ \(subprotocol: mqtt\)/);
+        t.type('/sub wsx/repl/in 1');
+        t.press('Enter');
+        await t.waitFor(/< SUBACK subscribed to wsx\/repl\/in \(qos 1\)/);
+        await observer.request({
+          op: 'publish',
+          topic: 'wsx/repl/in',
+          payload: '{"c":21.5}',
+          qos: 1,
+        });
+        await t.waitFor(/< wsx\/repl\/in \(qos 1\) \{\n\s+"c": 21\.5\n\s+\}/);
+        t.type('/pub wsx/repl/out hello there --qos 2 --retain');
+        t.press('Enter');
+        const got = await observer.waitFor(
+          (e) => e.topic === 'wsx/repl/out',
+          10_000,
+          'the typed message',
+        );
+        expect(got).toMatchObject({ payload: 'hello there', qos: 2 });
+        t.type('/unsub wsx/repl/in');
+        t.press('Enter');
+        await t.waitFor(/< UNSUBACK unsubscribed from wsx\/repl\/in/);
+        t.type('/quit');
+        t.press('Enter');
+        expect((await t.exited()).code).toBe(0);
+      } finally {
+        t.kill();
+      }
+    },
+  );
 
   // Last: it freezes the broker.
   it('a broker that stops answering PINGREQ is exit 1', async () => {

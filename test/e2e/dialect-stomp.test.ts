@@ -14,6 +14,7 @@ import {
   type Run,
   startRabbitmq,
 } from '../fixtures/brokers.js';
+import { hasTmux, Terminal } from '../helpers/tmux.js';
 
 const available = brokersAvailable('rabbitmq');
 
@@ -248,6 +249,34 @@ describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
       .at(-1);
     expect(last?.data).toBe('after the reconnect');
   });
+
+  it.skipIf(!hasTmux())(
+    'the REPL, typed: /sub, a MESSAGE shown, /send, /quit with DISCONNECT',
+    async () => {
+      await observer.request({ op: 'subscribe', dest: '/topic/wsx-repl' });
+      const t = new Terminal(['--dialect', 'stomp', rabbit.url, '--vhost', '/'], {
+        prefix: ['ip', 'netns', 'exec', ns.name],
+      });
+      try {
+        await t.waitFor(/Connected to ws:\/\/127\.0\.0\.1:15674\/ws \(subprotocol: v12\.stomp/);
+        t.type('/sub /topic/wsx-repl');
+        t.press('Enter');
+        await t.waitFor(/< RECEIPT subscribed to \/topic\/wsx-repl \(sub 1\)/);
+        await observer.request({ op: 'publish', dest: '/topic/wsx-repl', body: '{"a":1}' });
+        await t.waitFor(/< MESSAGE \/topic\/wsx-repl \(sub 1\) \{\n\s+"a": 1\n\s+\}/);
+        t.type('/send /topic/wsx-repl typed by hand');
+        t.press('Enter');
+        await observer.waitFor((e) => e.body === 'typed by hand', 10_000, 'the typed message');
+        t.type('/quit');
+        t.press('Enter');
+        const { code } = await t.exited();
+        expect(code).toBe(0);
+        expect(t.screen()).toContain('> [auto] DISCONNECT');
+      } finally {
+        t.kill();
+      }
+    },
+  );
 
   it('client-individual acks: /nack redelivers, /ack settles (ack ids in the json "dialect")', async () => {
     await observer.request({ op: 'publish', dest: '/queue/wsx-jobs', body: 'job-1' });

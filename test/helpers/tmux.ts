@@ -42,6 +42,8 @@ export class Terminal {
       width?: number;
       stdoutFile?: string;
       jobControl?: boolean;
+      /** Run wsx through this command first, e.g. ['ip', 'netns', 'exec', 'ns'] (broker tests). */
+      prefix?: string[];
     } = {},
   ) {
     this.jobControl = opts.jobControl === true;
@@ -56,7 +58,8 @@ export class Terminal {
     const envs = Object.entries(env)
       .map(([k, v]) => `${k}=${quote(v)}`)
       .join(' ');
-    const command = `env ${envs} ${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}${opts.stdoutFile ? ` > ${quote(opts.stdoutFile)}` : ''}`;
+    const prefix = (opts.prefix ?? []).map(quote).join(' ');
+    const command = `env ${envs} ${prefix ? `${prefix} ` : ''}${quote(process.execPath)} ${quote(BIN)} ${args.map(quote).join(' ')}${opts.stdoutFile ? ` > ${quote(opts.stdoutFile)}` : ''}`;
     if (this.jobControl) {
       this.tmux(
         'new-session',
