@@ -31,16 +31,22 @@ function withPayload(
   binary: boolean,
 ): string | Buffer {
   const text = !binary && isUtf8(data);
-  if (data.length <= SLICE) {
-    return line({
-      ...head,
-      ...(text ? { data: data.toString('utf8') } : { base64: data.toString('base64') }),
-    });
+  let h: string;
+  try {
+    h = stringify(head);
+  } catch {
+    // A layer's value too big for one string (or circular): the event still gets written.
+    const { dialect: _d, decoded: _v, filtered: _f, ...rest } = head;
+    h = stringify({ ...rest, note: 'the decoded value is too big to write as JSON' });
   }
-  const h = escapeJsonText(stringify(head));
+  if (data.length <= SLICE && h.length <= SLICE) {
+    const payload = text ? { data: data.toString('utf8') } : { base64: data.toString('base64') };
+    return `${escapeJsonText(`${h.slice(0, -1)},${stringify(payload).slice(1)}`)}\n`;
+  }
   const str = text ? data.toString('utf8') : '';
   return build((out) => {
-    out.add(`${h.slice(0, -1)},"${text ? 'data' : 'base64'}":"`);
+    eachSlice(h.slice(0, -1), (s) => out.add(escapeJsonText(s)));
+    out.add(`,"${text ? 'data' : 'base64'}":"`);
     if (text) {
       eachSlice(str, (s) => out.add(escapeJsonText(JSON.stringify(s).slice(1, -1))));
     } else {
