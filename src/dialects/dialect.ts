@@ -19,6 +19,8 @@ export interface DialectEnv<S = unknown> {
   /** Per run, shared by every connection of it: what --reconnect must restore (subscriptions). */
   state: S;
   ctx: LayerContext;
+  /** A detected dialect's announcement, shown once the connection's events flow. */
+  announce?: string;
 }
 
 /** A dialect's own REPL command; the same line also works from -x and pipes. */
@@ -134,6 +136,8 @@ export abstract class Dialect extends Layer {
       this.inner.close(1000, '');
     }, DIALECT_HANDSHAKE_MS);
     this.handshakeTimer.unref?.();
+    // After "Connected to …": the session listens for notes by now.
+    if (this.env.announce !== undefined) this.emit('note', 'info', this.env.announce);
     this.begin();
     super.start();
   }

@@ -108,11 +108,11 @@ export async function dialectFeature(options: ClientOptions): Promise<DialectFea
     wrap(peer: MessagePeer, ctx: LayerContext): MessagePeer {
       const chosen = pick(peer.info.protocol);
       if (!chosen) return peer;
-      if (!explicit) {
-        const why = byPath ? 'the URL path' : peer.info.protocol;
-        ctx.note('info', `dialect: ${chosen.spec.name} (${why}); --dialect none for plain frames`);
-      }
-      return chosen.spec.create(peer, { options: o, state: chosen.state, ctx });
+      const why = byPath ? 'the URL path' : peer.info.protocol;
+      const announce = explicit
+        ? undefined
+        : `dialect: ${chosen.spec.name} (${why}); --dialect none for plain frames`;
+      return chosen.spec.create(peer, { options: o, state: chosen.state, ctx, announce });
     },
     commands: commandsFor([...loaded.values()].map((l) => l.spec)),
   };

@@ -126,9 +126,11 @@ describe('the dialect feature', () => {
     const plain = new FakePeer({ protocol: '' });
     expect(f?.wrap(plain, ctx)).toBe(plain);
     const gql = f?.wrap(new FakePeer({ protocol: 'graphql-transport-ws' }), ctx);
-    expect(gql).not.toBeUndefined();
-    expect((gql as { dialect?: string }).dialect).toBe('graphql');
-    expect(ctx.notes).toEqual([
+    expect((gql as { dialect?: string } | undefined)?.dialect).toBe('graphql');
+    const notes: string[] = [];
+    gql?.on('note', (_level, text) => notes.push(text));
+    gql?.start();
+    expect(notes).toEqual([
       'dialect: graphql (graphql-transport-ws); --dialect none for plain frames',
     ]);
   });
