@@ -100,7 +100,21 @@ const SIGNALS: Record<string, number> = {
 
 /** Run `command` through `sh -c` with stdin/stdout as a Duplex; stderr is wsx's stderr. */
 export function spawnChild(command: string, env: NodeJS.ProcessEnv): Child {
-  const child = spawn('sh', ['-c', command], { stdio: ['pipe', 'pipe', 'inherit'], env });
+  // Its own process group, so that stopping it stops what `sh -c` started too (a pipeline, a
+  // loop's `sleep`) instead of leaving them running.
+  const child = spawn('sh', ['-c', command], {
+    stdio: ['pipe', 'pipe', 'inherit'],
+    env,
+    detached: true,
+  });
+  const signal = (name: NodeJS.Signals) => {
+    try {
+      if (child.pid !== undefined) process.kill(-child.pid, name);
+      else child.kill(name);
+    } catch {
+      child.kill(name);
+    }
+  };
   let stoppedByUs = false;
   const exited = new Promise<number>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -122,9 +136,9 @@ export function spawnChild(command: string, env: NodeJS.ProcessEnv): Child {
     stop() {
       if (child.exitCode !== null || child.signalCode !== null) return;
       stoppedByUs = true;
-      child.kill('SIGTERM');
+      signal('SIGTERM');
       // A program that ignores SIGTERM must not keep wsx (or a listener's slot) forever.
-      const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
+      const kill = setTimeout(() => signal('SIGKILL'), 5000);
       kill.unref();
       void exited.then(() => clearTimeout(kill));
     },

@@ -2,7 +2,7 @@
 // on both ends, the `binary` subprotocol, text frames as bytes, a refusing target, a Unix socket
 // served by socat) and `wsx -l --exec` against Debian's websocketd running the same script.
 
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer, type Server, type Socket } from 'node:net';
@@ -397,6 +397,31 @@ describe.runIf(has('websocketd'))('wsx -l --exec: websocketd-compatible', () => 
     );
     expect(await again.exited).toBe(1);
     expect(again.err()).toMatch(/^error: port \d+ on 127\.0\.0\.1 is already in use/);
+  });
+
+  it('stopping a program stops what it started too (its process group)', async () => {
+    // A unique duration marks the grandchildren so that pgrep finds only ours.
+    const marker = `${4000 + Math.floor(Math.random() * 1000)}.${process.pid}`;
+    const server = await startWsx(
+      BIN,
+      ['-l', '0', '--exec', `echo up; sleep ${marker} | sleep ${marker}`],
+      LISTENING,
+    );
+    const running = () => {
+      try {
+        return execFileSync('pgrep', ['-f', `^sleep ${marker}$`])
+          .toString()
+          .trim()
+          .split('\n').length;
+      } catch {
+        return 0;
+      }
+    };
+    const ws = new WebSocket(server.found);
+    await new Promise((resolve) => ws.once('message', resolve));
+    expect(running()).toBe(2);
+    ws.close(1000);
+    await until(() => running() === 0, 'the pipeline to be stopped', 8000);
   });
 
   it('SIGINT: open clients are closed with 1001, exit 130', async () => {
