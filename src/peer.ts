@@ -6,6 +6,7 @@
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
 import { WsxError } from './errors.js';
+import { noteTraffic } from './memory.js';
 import { FrameEncoder } from './wire.js';
 
 export interface CloseInfo {
@@ -251,6 +252,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       const buf = data as Buffer;
       this.stats.messagesIn++;
       this.stats.bytesIn += buf.length;
+      noteTraffic(buf.length);
       if (this.closing && this.socket === undefined) this.armCloseTimer();
       this.emit('message', buf, isBinary);
     });
@@ -345,6 +347,12 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private transmit(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
     this.stats.messagesOut += messages.length;
+    const before = this.stats.bytesOut;
+    this.frame(messages, binary);
+    noteTraffic(this.stats.bytesOut - before);
+  }
+
+  private frame(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
     const encoder = this.encoder;
     if (encoder === undefined || this.socket === undefined) {
       for (const m of messages) this.sendViaWs(m, binary);
