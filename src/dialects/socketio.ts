@@ -20,7 +20,6 @@ import {
 } from './dialect.js';
 import {
   type EnginePacket,
-  hasBinary,
   SIO,
   type SioPacket,
   type SocketIoCodec,
