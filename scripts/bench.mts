@@ -29,6 +29,10 @@ const RUNS = Number(process.env.BENCH_RUNS ?? 3);
 const node = process.execPath;
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const work = mkdtempSync(join(tmpdir(), 'wsx-bench-'));
+// ws's optional native add-ons (bufferutil, utf-8-validate) are off for every process here (the
+// servers too): wsx ships without them, and so does a client that depends on ws alone.
+process.env.WS_NO_BUFFER_UTIL = '1';
+process.env.WS_NO_UTF_8_VALIDATE = '1';
 // A code cache of its own, so earlier runs on this machine do not help or hurt.
 const env = { ...process.env, NO_COLOR: '1', XDG_CACHE_HOME: join(work, 'cache') };
 delete (env as Record<string, string | undefined>).NODE_EXTRA_CA_CERTS;

@@ -7,8 +7,8 @@ import { createRequire } from 'node:module';
 
 /** Traffic between two collections; a full GC of wsx's small heap takes a few ms. */
 const EVERY_BYTES = 4 * 1024 * 1024;
-/** And at most this often (big messages at 100 MB/s would ask for one every 40 ms). */
-const AT_MOST_EVERY_MS = 250;
+/** And at most once a second (big messages at 100 MB/s would ask for one every 40 ms). */
+const AT_MOST_EVERY_MS = 1000;
 
 let collect: (() => void) | null | undefined;
 let bytes = 0;
