@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { WebSocket } from 'ws';
-import { sha256, websocketd } from '../fixtures/bridges.js';
+import { sha256, until, websocketd } from '../fixtures/bridges.js';
 import { has } from '../fixtures/proxies.js';
 import { type WsTestServer, wsServer } from '../fixtures/servers.js';
 import { runCli } from '../helpers/cli.js';
@@ -62,6 +62,7 @@ describe('--exec against a ws server', () => {
     const want = [...Array.from({ length: 500 }, (_, i) => String(i + 1)), 'last without newline'];
     expect(s?.messages.map((m) => m.text)).toEqual(want);
     expect(s?.messages.every((m) => !m.binary)).toBe(true);
+    await until(() => s?.close !== undefined, 'the server to see the close');
     expect(s?.close).toBe(1000);
   });
 
@@ -107,6 +108,7 @@ describe('--exec against a ws server', () => {
     expect(r.code, r.stderr).toBe(0);
     const s = sessions.at(-1);
     expect(s?.messages).toEqual([{ text: `${sha256(data)}  -\n`, binary: true }]);
+    await until(() => s?.close !== undefined, 'the server to see the close');
     expect(s?.close).toBe(1000);
   });
 
