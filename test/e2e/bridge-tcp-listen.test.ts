@@ -19,7 +19,13 @@ import {
   websockify,
 } from '../fixtures/bridges.js';
 import { has } from '../fixtures/proxies.js';
-import { type WsTestServer, wsServer } from '../fixtures/servers.js';
+import {
+  acceptResponse,
+  frame,
+  tcpServer,
+  type WsTestServer,
+  wsServer,
+} from '../fixtures/servers.js';
 import { BIN } from '../helpers/cli.js';
 
 afterEach(() => killAll());
@@ -113,6 +119,48 @@ describe('--tcp-listen against a ws server', () => {
     // The server's close event comes when its socket closes, which may be after the FIN.
     await until(() => closes.length >= before + 4, 'the four closes');
     expect(closes.slice(before)).toEqual([1000, 1000, 1000, 1000]);
+  });
+
+  it('after a FIN the server may still send before its close frame: those bytes reach the TCP client, then FIN', async () => {
+    // A hand-written server that answers the client's close frame with more data first.
+    const raw = await tcpServer((sock, request) => {
+      sock.write(acceptResponse(request));
+      let buf = Buffer.alloc(0);
+      sock.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        for (;;) {
+          if (buf.length < 2) return;
+          const opcode = (buf[0] as number) & 0x0f;
+          let len = (buf[1] as number) & 0x7f;
+          let off = 2;
+          if (len === 126) {
+            if (buf.length < 4) return;
+            len = buf.readUInt16BE(2);
+            off = 4;
+          } else if (len === 127) {
+            if (buf.length < 10) return;
+            len = Number(buf.readBigUInt64BE(2));
+            off = 10;
+          }
+          if (buf.length < off + 4 + len) return;
+          buf = buf.subarray(off + 4 + len);
+          if (opcode === 8) {
+            sock.write(frame(2, Buffer.from('late bytes after your close')));
+            const code = Buffer.alloc(2);
+            code.writeUInt16BE(1000);
+            sock.end(frame(8, code));
+            return;
+          }
+        }
+      });
+    });
+    try {
+      const forward = await startWsx(BIN, ['--tcp-listen', '0', raw.url], FORWARDING);
+      const got = await exchange(Number(forward.found), Buffer.from('request'));
+      expect(got.toString()).toBe('late bytes after your close');
+    } finally {
+      await raw.close();
+    }
   });
 
   it('applies the connection options to every WebSocket: headers, Basic auth, subprotocols', async () => {
