@@ -134,6 +134,11 @@ class Output {
   /** -v lines on stderr. */
   readonly verbose = (line: string): void => this.sink.err(`${this.paintErr.dim('*')} ${line}\n`);
 
+  /** A `note:` line on stderr in every output mode (the HTTP/2 fallback); -q hides it. */
+  readonly note = (text: string): void => {
+    if (!this.options.quiet) this.sink.err(`${this.paintErr.cyan('note:')} ${text}\n`);
+  };
+
   setSink(s: Sink | undefined): void {
     this.writer.flush();
     this.sink = s ?? this.defaultSink;
@@ -267,11 +272,13 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
   }
   const driver = new Controller({
     features,
+    maxMessageSize: options.connect.maxMessageSize,
     verbose: options.output.verbose ? out.verbose : undefined,
     connect: (signal) =>
       connect(prepared, {
         signal,
         warn: (text) => out.emit({ time: Date.now(), event: 'note', level: 'warn', text }),
+        note: out.note,
         verbose: options.output.verbose ? out.verbose : undefined,
       }),
     emit: out.emit,
@@ -299,6 +306,7 @@ async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext
         compress: options.compress,
         maxMessageSize: options.maxMessageSize,
         tls,
+        http2: options.http2,
       }),
     emit: out.emit,
     options,

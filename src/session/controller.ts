@@ -273,10 +273,11 @@ export class Controller implements Driver {
     this.life.fail(err);
   }
 
-  private onMessage(data: Buffer, binary: boolean, view: MessageView | undefined): void {
+  private onMessage(data: Buffer, binary: boolean, seen: MessageView | undefined): void {
     const { goal } = this.life;
     // --count n prints exactly n messages; anything after the goal is not shown.
     if (goal.met || this.life.finished) return;
+    const view = goal.limit(seen);
     this.deps.emit({
       time: this.now(),
       event: 'message',
@@ -388,23 +389,39 @@ export class Controller implements Driver {
       afterSettled();
       return;
     }
+    // Bounded by --await-timeout without progress: each response (or finished step) that
+    // lowers the count starts the wait again, so a long conversation is not cut off.
     const limit = this.deps.session.awaitTimeoutMs;
-    const guard = this.life.timers.after(limit, () => {
-      peer.off('settled', onSettled);
-      if (peer !== this.peer || this.life.finished) return;
-      this.life.fail(
-        new WsxError(
-          'unmet',
-          `${peer.outstanding()} response(s) still outstanding after ${limit / 1000} s`,
-          { hint: 'raise --await-timeout' },
-        ),
-      );
-      this.close('done');
-    });
+    let left = peer.outstanding();
+    let guard: NodeJS.Timeout | undefined;
+    const arm = () => {
+      if (guard !== undefined) this.life.timers.clear(guard);
+      guard = this.life.timers.after(limit, () => {
+        peer.off('settled', onSettled);
+        peer.off('message', onProgress);
+        if (peer !== this.peer || this.life.finished) return;
+        this.life.fail(
+          new WsxError(
+            'unmet',
+            `${peer.outstanding()} response(s) still outstanding after ${limit / 1000} s`,
+            { hint: 'raise --await-timeout' },
+          ),
+        );
+        this.close('done');
+      });
+    };
+    const onProgress = () => {
+      const now = peer.outstanding();
+      if (now < left) arm();
+      left = now;
+    };
     const onSettled = () => {
-      this.life.timers.clear(guard);
+      if (guard !== undefined) this.life.timers.clear(guard);
+      peer.off('message', onProgress);
       afterSettled();
     };
+    arm();
+    peer.on('message', onProgress);
     peer.once('settled', onSettled);
   }
 

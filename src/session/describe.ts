@@ -5,6 +5,11 @@ import { maskHeaderValue, maskUrl } from '../render/mask.js';
 import { formatMs } from '../render/pretty.js';
 import { sanitizeLine } from '../render/sanitize.js';
 
+/** RFC 8441 streams open with an extended CONNECT; HTTP/1.1 upgrades with a GET. */
+export function httpVersion(method: string | undefined): string {
+  return method === 'CONNECT' ? 'HTTP/2' : 'HTTP/1.1';
+}
+
 export function formatUptime(ms: number): string {
   const s = Math.floor(ms / 1000);
   const h = Math.floor(s / 3600);
@@ -33,12 +38,15 @@ export function describeHeaders(peer: Peer): string {
   const { request, response } = peer.info;
   const out: string[] = [];
   if (request) {
-    out.push(`${request.method} ${sanitizeLine(request.path)} HTTP/1.1`);
+    out.push(`${request.method} ${sanitizeLine(request.path)} ${httpVersion(request.method)}`);
     for (const [k, v] of request.headers)
       out.push(`${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
   }
   if (response) {
-    out.push('', `HTTP/1.1 ${response.status} ${sanitizeLine(response.statusText)}`);
+    out.push(
+      '',
+      `${httpVersion(request?.method)} ${response.status} ${sanitizeLine(response.statusText)}`,
+    );
     for (const [k, v] of response.headers)
       out.push(`${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
   }

@@ -4,6 +4,7 @@
 
 import type { SessionOptions } from '../options.js';
 import type { MessageView } from '../peer.js';
+import { viewText } from '../views/unfiltered.js';
 
 export class Goal {
   readonly active: boolean;
@@ -24,14 +25,31 @@ export class Goal {
       this.received += texts.length;
     } else {
       this.received++;
-      texts =
-        view?.text !== undefined ? [view.text] : binary || !expect ? [] : [data.toString('utf8')];
+      const text = viewText(view);
+      texts = text !== undefined ? [text] : binary || !expect ? [] : [data.toString('utf8')];
     }
     const hit =
       (count !== undefined && this.received >= count) ||
       (expect !== undefined && texts.some((t) => expect.test(t)));
     if (hit) this.met = true;
     return hit;
+  }
+
+  /**
+   * --count n shows exactly n values: a filter's output beyond the count is cut off (the message
+   * that reaches the count may carry more values than are still wanted).
+   */
+  limit(view: MessageView | undefined): MessageView | undefined {
+    const { count } = this.session;
+    if (count === undefined || view?.filtered === undefined) return view;
+    const left = count - this.received;
+    if (view.filtered.length <= left) return view;
+    const filtered = view.filtered.slice(0, Math.max(0, left));
+    return {
+      ...view,
+      filtered,
+      text: filtered.map((v) => JSON.stringify(v) ?? 'null').join('\n'),
+    };
   }
 
   get unmet(): boolean {

@@ -9,7 +9,7 @@ import type { ListenOptions } from '../options.js';
 import type { CloseInfo, MessagePeer } from '../peer.js';
 import { maskHeaderValue } from '../render/mask.js';
 import { sanitizeLine } from '../render/sanitize.js';
-import { formatUptime } from './describe.js';
+import { formatUptime, httpVersion } from './describe.js';
 import type { Driver } from './driver.js';
 import { type Emit, Lifecycle } from './lifecycle.js';
 import { wirePeer } from './wire.js';
@@ -131,7 +131,7 @@ export class Hub implements Driver {
     const verbose = this.deps.verbose;
     const req = peer.info.request;
     if (verbose && req) {
-      verbose(`#${id} > ${req.method} ${sanitizeLine(req.path)} HTTP/1.1`);
+      verbose(`#${id} > ${req.method} ${sanitizeLine(req.path)} ${httpVersion(req.method)}`);
       for (const [k, v] of req.headers)
         verbose(`#${id} > ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
     }
@@ -141,9 +141,10 @@ export class Hub implements Driver {
       client: id,
       showOutgoing: this.deps.showOutgoing,
       typing: () => this.typing,
-      onMessage: (data, binary, view) => {
+      onMessage: (data, binary, seen) => {
         const { goal } = this.life;
         if (this.life.finished || goal.met) return;
+        const view = goal.limit(seen);
         emit({
           time: this.now(),
           event: 'message',

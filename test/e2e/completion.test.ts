@@ -39,7 +39,7 @@ describe('shell completion', () => {
       )
         .trim()
         .split('\n');
-    expect(complete(['wsx', '--he'])).toEqual(['--header', '--help']);
+    expect(complete(['wsx', '--he'])).toEqual(['--heartbeat', '--header', '--help']);
     expect(complete(['wsx', '--output', ''])).toEqual(['pretty', 'raw', 'json']);
     expect(complete(['wsx', '--completion', 'z'])).toEqual(['zsh']);
     const all = complete(['wsx', '--']);
