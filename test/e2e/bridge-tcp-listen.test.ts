@@ -18,11 +18,13 @@ import {
   until,
   websockify,
 } from '../fixtures/bridges.js';
-import { has } from '../fixtures/proxies.js';
+import { makeCerts } from '../fixtures/certs.js';
+import { has, tinyproxy } from '../fixtures/proxies.js';
 import {
   acceptResponse,
   frame,
   tcpServer,
+  tlsWsServer,
   type WsTestServer,
   wsServer,
 } from '../fixtures/servers.js';
@@ -190,6 +192,58 @@ describe('--tcp-listen against a ws server', () => {
       expect(h['sec-websocket-protocol']).toBe('chat');
     }
   });
+
+  it.runIf(has('tinyproxy') && has('openssl'))(
+    'wss through an HTTP proxy with --ca: TLS and proxy options apply to every connection',
+    async () => {
+      const certs = makeCerts();
+      const tls = await tlsWsServer(
+        { cert: certs.server.certPem, key: certs.server.keyPem },
+        (ws) => {
+          ws.on('message', (d: Buffer, binary) => ws.send(d, { binary }));
+        },
+      );
+      const proxy = await tinyproxy();
+      try {
+        const forward = await startWsx(
+          BIN,
+          ['--tcp-listen', '0', '--ca', certs.ca, '--proxy', proxy.url(), tls.url],
+          FORWARDING,
+        );
+        const data = randomBytes(1_000_000);
+        const [a, b] = await Promise.all([
+          exchange(Number(forward.found), data),
+          exchange(Number(forward.found), data),
+        ]);
+        expect(sha256(a as Buffer)).toBe(sha256(data));
+        expect(sha256(b as Buffer)).toBe(sha256(data));
+        // The proxy is really in the path: one that refuses these credentials fails the connection.
+        const strict = await tinyproxy({ auth: ['user', 'right'] });
+        try {
+          const refused = await startWsx(
+            BIN,
+            [
+              '--tcp-listen',
+              '0',
+              '--ca',
+              certs.ca,
+              '--proxy',
+              strict.url('user', 'wrong'),
+              tls.url,
+            ],
+            FORWARDING,
+          );
+          await exchange(Number(refused.found), data).catch(() => Buffer.alloc(0));
+          await until(() => /warning: #1: .*proxy/i.test(refused.err()), 'the proxy refusal');
+        } finally {
+          await strict.close();
+        }
+      } finally {
+        await proxy.close();
+        await tls.close();
+      }
+    },
+  );
 
   it('a WebSocket that cannot connect drops that TCP connection with a warning; the forward keeps running', async () => {
     const port = await freePort();
