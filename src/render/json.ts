@@ -12,7 +12,22 @@ import type { Palette } from './text.js';
 
 /** JSON.stringify that cannot throw on a layer's values (BigInt as a decimal string). */
 function stringify(value: unknown): string {
-  return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  try {
+    // Without a replacer first: a replacer costs a call per value, on every event.
+    return JSON.stringify(value);
+  } catch (err) {
+    if (!(err instanceof TypeError)) throw err;
+    return JSON.stringify(value, (_k, v) => (typeof v === 'bigint' ? v.toString() : v));
+  }
+}
+
+/** JSON text escaped (SPEC §17); a long one slice by slice, so never one giant replace(). */
+function escaped(json: string): string | Buffer {
+  if (json.length <= SLICE) return `${escapeJsonText(json)}\n`;
+  return build((out) => {
+    eachSlice(json, (s) => out.add(escapeJsonText(s)));
+    out.add('\n');
+  });
 }
 
 /** One event as a JSON line, DEL, C1 and bidi/invisible controls as \u escapes (SPEC §17). */
@@ -20,10 +35,17 @@ function line(obj: Record<string, unknown>): string {
   return `${escapeJsonText(stringify(obj))}\n`;
 }
 
+/** A message's fields without what layers added, and a note that they could not be written. */
+function withoutValues(head: Record<string, unknown>): Record<string, unknown> {
+  const { dialect: _d, decoded: _v, filtered: _f, ...rest } = head;
+  return { ...rest, note: 'the decoded value is too big to write as JSON' };
+}
+
 /**
  * The event with its payload last: `data` when the payload is UTF-8 (and not binary), else
  * `base64`: never lossy. A large payload is encoded slice by slice (chunks.ts build), so a 100 MiB
- * message never becomes one giant string (V8's limit; a \x01 grows 6× as \u0001).
+ * message never becomes one giant string (V8's limit; a \x01 grows 6× as \u0001). A layer's
+ * value that cannot be JSON (circular, or too big for one string) still lets the event be written.
  */
 function withPayload(
   head: Record<string, unknown>,
@@ -31,17 +53,25 @@ function withPayload(
   binary: boolean,
 ): string | Buffer {
   const text = !binary && isUtf8(data);
+  if (data.length <= SLICE) {
+    // The common case: one object, one stringify.
+    const key = text ? 'data' : 'base64';
+    const value = text ? data.toString('utf8') : data.toString('base64');
+    head[key] = value;
+    try {
+      return escaped(stringify(head));
+    } catch {
+      const safe = withoutValues(head);
+      delete safe[key];
+      safe[key] = value;
+      return escaped(stringify(safe));
+    }
+  }
   let h: string;
   try {
     h = stringify(head);
   } catch {
-    // A layer's value too big for one string (or circular): the event still gets written.
-    const { dialect: _d, decoded: _v, filtered: _f, ...rest } = head;
-    h = stringify({ ...rest, note: 'the decoded value is too big to write as JSON' });
-  }
-  if (data.length <= SLICE && h.length <= SLICE) {
-    const payload = text ? { data: data.toString('utf8') } : { base64: data.toString('base64') };
-    return `${escapeJsonText(`${h.slice(0, -1)},${stringify(payload).slice(1)}`)}\n`;
+    h = stringify(withoutValues(head));
   }
   const str = text ? data.toString('utf8') : '';
   return build((out) => {
@@ -60,12 +90,11 @@ function withPayload(
   });
 }
 
-/** The message event's fields from the layers' MessageView (README: JSON event schema). */
-function viewFields(ev: Extract<WsxEvent, { event: 'message' }>): Record<string, unknown> {
+/** Add the message event's fields from the layers' MessageView (README: JSON event schema). */
+function addViewFields(f: Record<string, unknown>, ev: Extract<WsxEvent, { event: 'message' }>) {
   const v = ev.view;
-  const f: Record<string, unknown> = {};
   if (ev.direction === 'out' && (ev.auto === true || v?.auto === true)) f.auto = true;
-  if (v === undefined) return f;
+  if (v === undefined) return;
   if (v.control === true) f.control = true;
   if (v.dialect !== undefined) f.dialect = v.dialect;
   if (v.decoded !== undefined) {
@@ -74,7 +103,6 @@ function viewFields(ev: Extract<WsxEvent, { event: 'message' }>): Record<string,
   }
   if (v.filtered !== undefined) f.filtered = v.filtered.map((x) => x ?? null);
   if (v.note !== undefined && v.note !== '') f.note = v.note;
-  return f;
 }
 
 export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
@@ -96,22 +124,15 @@ export function createJsonRenderer(o: OutputOptions, pe: Palette): Renderer {
         break;
       case 'listening':
         return { err: `Listening on ${ev.url}\n` };
-      case 'message':
-        return {
-          out: withPayload(
-            {
-              time,
-              event: 'message',
-              ...client,
-              direction: ev.direction,
-              type: ev.binary ? 'binary' : 'text',
-              size: ev.data.length,
-              ...viewFields(ev),
-            },
-            ev.data,
-            ev.binary,
-          ),
-        };
+      case 'message': {
+        const head: Record<string, unknown> = { time, event: 'message' };
+        if (ev.client !== undefined) head.client = ev.client;
+        head.direction = ev.direction;
+        head.type = ev.binary ? 'binary' : 'text';
+        head.size = ev.data.length;
+        addViewFields(head, ev);
+        return { out: withPayload(head, ev.data, ev.binary) };
+      }
       case 'ping':
       case 'pong':
         obj = {
