@@ -8,6 +8,7 @@ import { randomBytes } from 'node:crypto';
 import {
   parser as createParser,
   generate,
+  type IConnectPacket,
   type IPublishPacket,
   type ISubackPacket,
   type Packet,
@@ -44,6 +45,70 @@ type Outgoing =
   | { kind: 'publish'; topic: string; qos: 1 | 2; stage: 'puback' | 'pubrec' | 'pubcomp' }
   | { kind: 'subscribe'; topics: Array<{ topic: string; qos: Qos }> }
   | { kind: 'unsubscribe'; topics: string[] };
+
+type InitFields = Partial<Pick<IConnectPacket, 'clean' | 'will' | 'properties'>>;
+
+/**
+ * --init for mqtt: CONNECT fields beyond the flags, as mqtt-packet names them: clean (false keeps
+ * the session), will {topic, payload, qos, retain}, properties (MQTT 5).
+ */
+export function initFields(init: unknown): InitFields {
+  if (init === undefined) return {};
+  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
+    throw usageError(
+      '--init for --dialect mqtt takes a JSON object of CONNECT fields',
+      `e.g. --init '{"will":{"topic":"status","payload":"gone"}}'`,
+    );
+  }
+  const o = init as Record<string, unknown>;
+  const unknown = Object.keys(o).filter((k) => !['clean', 'will', 'properties'].includes(k));
+  if (unknown.length > 0) {
+    throw usageError(
+      `--init: unknown CONNECT field ${unknown.join(', ')}`,
+      'use clean, will or properties',
+    );
+  }
+  if (o.clean !== undefined && typeof o.clean !== 'boolean')
+    throw usageError('--init: clean must be true or false');
+  if (o.will !== undefined) {
+    const w = o.will as Record<string, unknown>;
+    if (
+      w === null ||
+      typeof w !== 'object' ||
+      typeof w.topic !== 'string' ||
+      typeof (w.payload ?? '') !== 'string'
+    ) {
+      throw usageError(
+        '--init: will needs a topic and a payload string, e.g. {"topic":"status","payload":"gone"}',
+      );
+    }
+    checkTopicName(w.topic, '--init will');
+    if (w.qos !== undefined && w.qos !== 0 && w.qos !== 1 && w.qos !== 2)
+      throw usageError('--init: will.qos must be 0, 1 or 2');
+  }
+  if (o.properties !== undefined && (o.properties === null || typeof o.properties !== 'object')) {
+    throw usageError('--init: properties must be an object');
+  }
+  const will = o.will as
+    | { topic: string; payload?: string; qos?: Qos; retain?: boolean }
+    | undefined;
+  return {
+    ...(o.clean !== undefined ? { clean: o.clean as boolean } : {}),
+    ...(will
+      ? {
+          will: {
+            topic: will.topic,
+            payload: Buffer.from(will.payload ?? ''),
+            qos: will.qos ?? 0,
+            retain: will.retain === true,
+          },
+        }
+      : {}),
+    ...(o.properties !== undefined
+      ? { properties: o.properties as IConnectPacket['properties'] }
+      : {}),
+  };
+}
 
 /** wsx- and 8 random characters: unique enough that two runs do not take over each other. */
 export function randomClientId(): string {
@@ -116,10 +181,7 @@ export class MqttDialect extends Dialect {
     const broker = this.options.broker;
     const login = this.state.login ?? broker.login;
     const clientId = this.state.clientId ?? randomClientId();
-    this.verbose(
-      `> CONNECT protocol:MQTT version:${this.version === 5 ? '5' : '3.1.1'} client-id:${sanitizeLine(clientId)} keepalive:${broker.keepaliveS}${login ? ` username:${sanitizeLine(login.user)}${login.pass !== undefined ? ' password:****' : ''}` : ''} clean:true`,
-    );
-    const connectWith = (password: string | undefined) =>
+    const connectWith = (password: string | undefined, extra: InitFields) =>
       this.packet({
         cmd: 'connect',
         protocolId: 'MQTT',
@@ -129,10 +191,32 @@ export class MqttDialect extends Dialect {
         keepalive: broker.keepaliveS,
         ...(login ? { username: login.user } : {}),
         ...(password !== undefined ? { password: Buffer.from(password, 'utf8') } : {}),
+        ...extra,
       });
-    const connect = connectWith(login?.pass);
+    let extra: InitFields;
+    let connect: Buffer;
+    try {
+      extra = initFields(this.options.init);
+      connect = connectWith(login?.pass, extra);
+    } catch (err) {
+      // Only when detected (-s), or when mqtt-packet refuses a field: with --dialect mqtt,
+      // prepare() checked the shape before connecting.
+      this.fail(
+        err instanceof WsxError
+          ? err
+          : usageError(`--init: ${err instanceof Error ? err.message : String(err)}`),
+      );
+      this.abandon();
+      this.inner.close(1000, '');
+      return;
+    }
+    this.verbose(
+      `> CONNECT protocol:MQTT version:${this.version === 5 ? '5' : '3.1.1'} client-id:${sanitizeLine(clientId)} keepalive:${broker.keepaliveS}${login ? ` username:${sanitizeLine(login.user)}${login.pass !== undefined ? ' password:****' : ''}` : ''} clean:${extra.clean ?? true}${extra.will ? ` will:${sanitizeLine(extra.will.topic)}` : ''}`,
+    );
     // Hidden, and shown (json, --record) with the password masked; -v shows it masked too.
-    if (login?.pass !== undefined) this.secret = { raw: connect, shown: connectWith('****') };
+    if (login?.pass !== undefined) {
+      this.secret = { raw: connect, shown: connectWith('****', extra) };
+    }
     this.sendAuto(connect, true, { control: true, hidden: true, label: 'CONNECT' });
   }
 
@@ -605,6 +689,7 @@ export const mqtt: DialectSpec<MqttState> = {
   commands: MQTT_COMMANDS,
   initialState: () => ({ clientId: undefined, subs: new Map(), seeded: false, login: undefined }),
   async prepare(connect: ConnectOptions, env): Promise<ConnectOptions> {
+    initFields(env.options.init); // a bad --init is a usage error before connecting
     // The core has parsed --auth (and asked for a missing password): it is the MQTT login.
     if (connect.auth) env.state.login = connect.auth;
     return connect;

@@ -4,7 +4,7 @@
 // 5, and a DISCONNECT with a receipt on the way out.
 
 import { isUtf8 } from 'node:buffer';
-import { usageError, WsxError } from '../errors.js';
+import { toWsxError, usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
 import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
@@ -94,6 +94,29 @@ export function negotiateHeartbeat(
   };
 }
 
+/** --init for stomp: a JSON object of extra CONNECT headers (string, number or boolean values). */
+export function initHeaders(init: unknown): Array<[string, string]> {
+  if (init === undefined) return [];
+  if (init === null || typeof init !== 'object' || Array.isArray(init)) {
+    throw usageError(
+      '--init for --dialect stomp takes a JSON object of CONNECT headers',
+      `e.g. --init '{"client-id":"dash-1"}'`,
+    );
+  }
+  return Object.entries(init).map(([k, v]) => {
+    if (!['string', 'number', 'boolean'].includes(typeof v)) {
+      throw usageError(
+        `--init: the CONNECT header ${k} must be a string, not ${JSON.stringify(v)}`,
+      );
+    }
+    const value = String(v);
+    if (/[\r\n:]/.test(k) || k === '' || /[\r\n]/.test(value)) {
+      throw usageError(`--init: invalid CONNECT header ${JSON.stringify(k)}`);
+    }
+    return [k, value];
+  });
+}
+
 /** `/sub <dest> [ack-mode]` */
 export function parseSubArgs(args: string): { destination: string; ack: AckMode } {
   const parts = args.split(/\s+/).filter((p) => p !== '');
@@ -168,6 +191,16 @@ export class StompDialect extends Dialect {
   // ---- handshake ----
 
   protected begin(): void {
+    let extra: Array<[string, string]>;
+    try {
+      extra = initHeaders(this.options.init);
+    } catch (err) {
+      // Only when detected (-s): with --dialect stomp, prepare() refused it before connecting.
+      this.fail(toWsxError(err, 'usage'));
+      this.abandon();
+      this.inner.close(1000, '');
+      return;
+    }
     const broker = this.options.broker;
     const login = this.state.login ?? broker.login;
     const host = broker.vhost ?? defaultHost(this.info.url);
@@ -180,6 +213,12 @@ export class StompDialect extends Dialect {
       if (login.pass !== undefined) headers.push(['passcode', login.pass]);
     }
     headers.push(['heart-beat', `${STOMP_HEARTBEAT_MS},${STOMP_HEARTBEAT_MS}`]);
+    // --init: more CONNECT headers (or other values for these), e.g. {"client-id":"dash"}.
+    for (const [k, v] of extra) {
+      const i = headers.findIndex(([name]) => name === k);
+      if (i === -1) headers.push([k, v]);
+      else headers[i] = [k, v];
+    }
     this.verbose(
       `> CONNECT ${headers.map(([k, v]) => `${k}:${k === 'passcode' ? '****' : v}`).join(' ')}`,
     );
@@ -604,6 +643,7 @@ export const stomp: DialectSpec<StompState> = {
   commands: STOMP_COMMANDS,
   initialState: () => ({ subs: new Map(), nextSub: 1, seeded: false, login: undefined }),
   async prepare(connect: ConnectOptions, env): Promise<ConnectOptions> {
+    initHeaders(env.options.init); // a bad --init is a usage error before connecting
     // The core has parsed --auth (and asked for a missing password): it is the STOMP login.
     if (connect.auth) env.state.login = connect.auth;
     return connect;

@@ -408,3 +408,31 @@ describe('broker options', () => {
     });
   });
 });
+
+describe('--init', () => {
+  it('mqtt: clean, will and properties go into CONNECT', () => {
+    const { sent } = setup({
+      mqttVersion: '5',
+      init: '{"clean":false,"will":{"topic":"status/wsx","payload":"gone","qos":1,"retain":true},"properties":{"sessionExpiryInterval":60}}',
+    });
+    expect(sent()[0]).toMatchObject({
+      cmd: 'connect',
+      clean: false,
+      will: { topic: 'status/wsx', qos: 1, retain: true },
+      properties: { sessionExpiryInterval: 60 },
+    });
+  });
+
+  it('mqtt: a bad --init is a usage error before connecting', async () => {
+    const options = parseDialectOptions({ dialect: 'mqtt', init: '{"wil":{}}' });
+    const conn = { auth: undefined } as unknown as Parameters<NonNullable<typeof mqtt.prepare>>[0];
+    await expect(
+      mqtt.prepare?.(conn, {
+        options,
+        state: mqtt.initialState(),
+        ctx: fakeContext(),
+        explicit: true,
+      }),
+    ).rejects.toThrow(/unknown CONNECT field wil/);
+  });
+});

@@ -8,6 +8,7 @@ import { parseDialectOptions } from '../../src/dialects/options.js';
 import {
   DISCONNECT_WAIT_MS,
   defaultHost,
+  initHeaders,
   negotiateHeartbeat,
   parseHeartbeat,
   parseSendArgs,
@@ -409,5 +410,24 @@ describe('stomp dialect', () => {
     peer.deliver(wire.subarray(0, 20), false);
     peer.deliver(wire.subarray(20), false);
     expect(seen.messages.at(-1)?.view?.text).toBe('line one\nline two');
+  });
+});
+
+describe('stomp --init', () => {
+  it('adds CONNECT headers and may replace ours', () => {
+    const { sent } = setup({ init: '{"client-id":"dash-1","host":"/prod"}' });
+    const connect = sent()[0] as StompFrame;
+    expect(header(connect, 'client-id')).toBe('dash-1');
+    expect(header(connect, 'host')).toBe('/prod');
+  });
+
+  it('refuses what is not an object of strings', () => {
+    expect(() => initHeaders([1])).toThrow(/JSON object of CONNECT headers/);
+    expect(() => initHeaders({ a: { b: 1 } })).toThrow(/must be a string/);
+    expect(() => initHeaders({ 'a:b': 'x' })).toThrow(/invalid CONNECT header/);
+    expect(initHeaders({ n: 1, t: true })).toEqual([
+      ['n', '1'],
+      ['t', 'true'],
+    ]);
   });
 });
