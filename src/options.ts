@@ -523,7 +523,6 @@ const FORBIDDEN_HEADERS =
  * refuse them here, naming the option, before any socket is opened (tab is allowed, as in HTTP).
  */
 function parseHeaderValue(option: string, value: string): string {
-  // biome-ignore lint/suspicious/noControlCharactersInRegex: control characters are the point
   const bad = /[\x00-\x08\x0a-\x1f\x7f]/.exec(value);
   if (bad) {
     const code = `\\x${bad[0].charCodeAt(0).toString(16).padStart(2, '0')}`;
