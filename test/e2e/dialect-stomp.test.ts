@@ -311,4 +311,26 @@ describe.skipIf(!available)('stomp against RabbitMQ web-stomp', () => {
     await observer.request({ op: 'subscribe', dest: '/queue/wsx-jobs' });
     expect(await receivedBefore('/queue/wsx-jobs', 'end-jobs')).toEqual([]);
   });
+  // Last: it freezes the broker for the length of two heart-beat intervals.
+  it('a broker that stops sending heart-beats is exit 1', async () => {
+    let child: ChildProcess | undefined;
+    const run = wsx(['--vhost', '/', '--json', '-w', '-1'], {
+      timeoutMs: 60_000,
+      onSpawn: (c) => {
+        child = c;
+      },
+    });
+    const out = jsonLines(child as ChildProcess);
+    await out.until((e) => dialectOf(e)?.command === 'CONNECTED', 'CONNECTED');
+    const beams = ns.pidsNamed('beam.smp');
+    expect(beams.length).toBeGreaterThan(0);
+    for (const pid of beams) process.kill(pid, 'SIGSTOP');
+    try {
+      const r = await run;
+      expect(r.code).toBe(1);
+      expect(r.stderr).toMatch(/^error: stomp: the broker sent no heart-beat for 20 s/m);
+    } finally {
+      for (const pid of beams) process.kill(pid, 'SIGCONT');
+    }
+  }, 60_000);
 });
