@@ -210,17 +210,10 @@ export class SocketIoDialect extends Dialect {
     this.emitEvent('message', [data], false);
   }
 
-  override close(code?: number, reason?: string): void {
-    if (this.ready && this.inner.isOpen) {
-      // Leave the namespace the way socket.io-client does before the transport closes.
-      this.sendPacket(
-        { type: SIO.DISCONNECT, nsp: this.nsp },
-        { label: `[disconnect ${this.nsp}]`, body: '', control: true },
-        true,
-      );
-    }
-    super.close(code, reason);
-  }
+  // No namespace DISCONNECT (41) before the close, unlike socket.io-client: socket.io servers
+  // dispatch an event a tick after reading it, so a 41 in the same read as the last events
+  // disconnects the socket first and those events are dropped. The transport's close frame
+  // arrives later, after they ran.
 
   // ---- receiving ----
 

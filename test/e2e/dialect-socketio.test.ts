@@ -56,7 +56,8 @@ describe.each([4, 2] as const)('socketio dialect against socket.io %i', (version
   const v = ['--socketio-version', String(version)];
 
   beforeAll(async () => {
-    s = await startSocketIoServer(version, { pingInterval: 300, pingTimeout: 300 });
+    // A long heartbeat here: a busy test process must not lose the observer to a missed ping.
+    s = await startSocketIoServer(version, { pingInterval: 25_000, pingTimeout: 20_000 });
     observer = await observe(s);
   });
   afterAll(async () => {
@@ -147,11 +148,13 @@ describe.each([4, 2] as const)('socketio dialect against socket.io %i', (version
   });
 
   it('the heartbeat keeps the connection alive well past the ping interval', async () => {
+    // Pings every 300 ms; a missing answer drops the client 1.5 s after the ping.
+    const short = await startSocketIoServer(version, { pingInterval: 300, pingTimeout: 1500 });
     const r = await runCli([
       '--dialect',
       'socketio',
       ...v,
-      s.base,
+      short.base,
       '-x',
       'still here',
       '-w',
@@ -167,10 +170,12 @@ describe.each([4, 2] as const)('socketio dialect against socket.io %i', (version
       (e) =>
         (e.dialect as { type?: string } | undefined)?.type === (version === 4 ? 'ping' : 'pong'),
     );
-    // pingInterval 300 ms, pingTimeout 300 ms: without answers the server drops us after 0.6 s.
+    // Without answers the server would drop us 1.8 s in; the run lasts 2.5 s.
     expect(beats.length).toBeGreaterThanOrEqual(4);
     const close = events.find((e) => e.event === 'close');
     expect(close).toMatchObject({ code: 1000, clean: true });
+    expect(short.log).toEqual(['connect /', 'message ["still here"]', 'disconnect /']);
+    await short.close();
   });
 
   it('a namespace with auth: --init is the token; a wrong one is connect_error, exit 5', async () => {
