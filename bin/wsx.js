@@ -27,10 +27,13 @@ function run() {
   if (!base || env.WSX_NO_CODE_CACHE) return require(file);
   const debug = env.WSX_CODE_CACHE_DEBUG ? (s) => fs.writeSync(2, `code cache: ${s}\n`) : () => {};
   const dir = path.join(base, 'wsx');
-  // The bundle is ASCII (esbuild escapes the rest; the build checks): latin1 decodes it fastest.
-  const source = fs.readFileSync(file, 'latin1');
-  const stat = fs.statSync(file);
-  const key = `wsx-code-cache 1 ${/^\/\/ wsx (\S+)/.exec(source)?.[1]} ${stat.size} ${stat.mtimeMs}\n`;
+  // The key is in the bundle's first line: read that much first (--help may need no more).
+  const fd = fs.openSync(file, 'r');
+  const stat = fs.fstatSync(fd);
+  const head = Buffer.alloc(64);
+  fs.readSync(fd, head, 0, 64, 0);
+  const build = /^\/\/ wsx (\S+)/.exec(head.latin1Slice())?.[1];
+  const key = `wsx-code-cache 1 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')
     ? 'help'
@@ -42,7 +45,13 @@ function run() {
           ? 'repl'
           : 'pipe';
   const onExit = [];
-  if (a.length === 1 && kind === 'help' && helpFromCache(dir, key, onExit, debug)) return;
+  if (a.length === 1 && kind === 'help' && helpFromCache(dir, key, onExit, debug)) {
+    fs.closeSync(fd);
+    return;
+  }
+  // The bundle is ASCII (esbuild escapes the rest; the build checks): latin1 decodes it fastest.
+  const source = fs.readFileSync(fd, 'latin1');
+  fs.closeSync(fd);
   const cacheFile = path.join(dir, `${kind}-${process.version}-${process.arch}.bin`);
   const cached = readKeyed(cacheFile, key);
   debug(cached ? 'found' : 'missing or stale');

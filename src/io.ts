@@ -1,6 +1,7 @@
 // The process's streams and environment behind one interface, so sessions and tests can inject
 // their own. The only module that refers to process.stdin/stdout/stderr/env.
 
+import { fstatSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
 
 export interface OutStream extends Writable {
@@ -29,8 +30,9 @@ export interface Io {
 }
 
 export async function processIo(): Promise<Io> {
-  // node:tty pulls in net and the stream machinery: load it only once a run really starts.
-  const { isatty } = await import('node:tty');
+  // A terminal is a character device: anything else (a pipe, a file, no fd 0) is known without
+  // node:tty, which pipes and scripts then never load. /dev/null is one too: ask tty then.
+  const stdinIsTTY = isCharDevice(0) && (await import('node:tty')).isatty(0);
   let stdinUsed = false;
   const closedHandlers: Array<() => void> = [];
   // A reader that stops reading (`| head -1`) is not a crash: tell the run, and write nothing more.
@@ -54,11 +56,19 @@ export async function processIo(): Promise<Io> {
     stdout: process.stdout,
     stderr: process.stderr,
     // isatty(0) does not create process.stdin, unlike process.stdin.isTTY.
-    stdinIsTTY: isatty(0),
+    stdinIsTTY,
     stdoutIsTTY: process.stdout.isTTY === true,
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
   };
+}
+
+function isCharDevice(fd: number): boolean {
+  try {
+    return fstatSync(fd).isCharacterDevice();
+  } catch {
+    return false;
+  }
 }
 
 /** Output is gathered in slabs this large: one copy per message, one write per slab or turn. */
