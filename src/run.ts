@@ -16,7 +16,7 @@ import {
 import type { WsxEvent } from './events.js';
 import { BatchedWriter, type Io } from './io.js';
 import { featuresFor } from './layers/features.js';
-import type { LayerContext } from './layers/layer.js';
+import type { LayerContext, LayerFeature } from './layers/layer.js';
 import type {
   ClientOptions,
   ListenOptions,
@@ -176,6 +176,7 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
   }
   let driver: Driver;
   let cleanup = async () => {};
+  let features: LayerFeature[] = [];
   let replay: ReplayMessage[] | undefined;
   try {
     if (options.session.replay) replay = loadReplay(options.session.replay.file);
@@ -185,6 +186,7 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
         : await clientDriver(options, out, ctx);
     driver = made.driver;
     cleanup = made.cleanup;
+    features = made.features;
   } catch (err) {
     return out.fail(err);
   }
@@ -198,7 +200,7 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
   });
   let ending: Ending;
   try {
-    ending = await drive(driver, options.session, io, out, replay);
+    ending = await drive(driver, options.session, io, out, replay, features);
   } finally {
     unsubscribe();
     await out.end();
@@ -224,6 +226,7 @@ async function drive(
   io: Io,
   out: Output,
   replay: ReplayMessage[] | undefined,
+  features: LayerFeature[],
 ): Promise<Ending> {
   if (session.mode === 'repl') {
     // readline and the command table load only for the REPL (start-up is a feature).
@@ -238,6 +241,8 @@ async function drive(
       historyFile: session.history ? historyPath(io.env) : undefined,
       paintErr: out.paintErr,
       setSink: (s) => out.setSink(s),
+      // A dialect may say when a typed line is whole (GraphQL: the braces balance).
+      continues: features.find((f) => f.continues)?.continues,
     });
   }
   return runPipe(driver, session, {
@@ -285,7 +290,7 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
     session: options.session,
     showOutgoing: options.output.format !== 'raw' || options.output.record !== undefined,
   });
-  return { driver, cleanup: async () => demo?.close() };
+  return { driver, features, cleanup: async () => demo?.close() };
 }
 
 async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext) {
@@ -313,5 +318,5 @@ async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext
     showOutgoing: options.output.format !== 'raw' || options.output.record !== undefined,
     verbose: options.output.verbose ? out.verbose : undefined,
   });
-  return { driver, cleanup: async () => {} };
+  return { driver, features, cleanup: async () => {} };
 }

@@ -167,6 +167,8 @@ export interface LayerFeature {
   wrap(peer: MessagePeer, ctx: LayerContext): MessagePeer;
   /** REPL commands; they act on the current connection's layer (see CommandContext.layer). */
   commands?: Command[];
+  /** REPL: whether a typed line continues on the next one (default: until the JSON is whole). */
+  continues?: ((text: string) => boolean) | undefined;
 }
 
 /** Builds the features the options ask for; undefined = the feature is not used in this run. */
