@@ -125,3 +125,22 @@ export function parseBrokerOptions(flags: BrokerFlags, dialect: string): BrokerO
     login,
   };
 }
+
+/**
+ * --auth user without a password is asked for on the terminal after the dialect prepared the
+ * connection; the answer went out in the handshake's Basic Authorization header: take it from
+ * there for the broker login.
+ */
+export function completeLogin(
+  login: BrokerOptions['login'],
+  info: { request?: { headers: Array<[string, string]> } },
+): BrokerOptions['login'] {
+  if (!login || login.pass !== undefined) return login;
+  const auth = info.request?.headers.find(([k]) => k.toLowerCase() === 'authorization')?.[1];
+  const m = /^Basic\s+([A-Za-z0-9+/=]+)$/i.exec(auth ?? '');
+  if (!m?.[1]) return login;
+  const decoded = Buffer.from(m[1], 'base64').toString('utf8');
+  const colon = decoded.indexOf(':');
+  if (colon === -1 || decoded.slice(0, colon) !== login.user) return login;
+  return { user: login.user, pass: decoded.slice(colon + 1) };
+}

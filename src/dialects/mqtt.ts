@@ -19,6 +19,7 @@ import type { ConnectOptions } from '../options.js';
 import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import type { Qos } from './broker-options.js';
+import { completeLogin } from './broker-options.js';
 import { Dialect, type DialectCommand, type DialectEnv, type DialectSpec } from './dialect.js';
 import {
   checkTopicFilter,
@@ -179,7 +180,7 @@ export class MqttDialect extends Dialect {
 
   protected begin(): void {
     const broker = this.options.broker;
-    const login = this.state.login ?? broker.login;
+    const login = completeLogin(this.state.login ?? broker.login, this.info);
     const clientId = this.state.clientId ?? randomClientId();
     const connectWith = (password: string | undefined, extra: InitFields) =>
       this.packet({

@@ -8,6 +8,7 @@ import { toWsxError, usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
 import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
+import { completeLogin } from './broker-options.js';
 import { Dialect, type DialectCommand, type DialectEnv, type DialectSpec } from './dialect.js';
 import {
   type Decoded,
@@ -202,7 +203,7 @@ export class StompDialect extends Dialect {
       return;
     }
     const broker = this.options.broker;
-    const login = this.state.login ?? broker.login;
+    const login = completeLogin(this.state.login ?? broker.login, this.info);
     const host = broker.vhost ?? defaultHost(this.info.url);
     const headers: Array<[string, string]> = [
       ['accept-version', '1.0,1.1,1.2'],

@@ -431,3 +431,24 @@ describe('stomp --init', () => {
     ]);
   });
 });
+
+describe('the broker login when --auth had no password', () => {
+  it('takes the password typed at the prompt from the Basic header that carried it', () => {
+    const basic = `Basic ${Buffer.from('guest:typed-secret').toString('base64')}`;
+    const peer = new FakePeer({
+      url: 'ws://127.0.0.1:15674/ws',
+      protocol: 'v12.stomp',
+      request: { method: 'GET', path: '/ws', headers: [['Authorization', basic]] },
+    });
+    const d = new StompDialect(peer, {
+      options: parseDialectOptions({ dialect: 'stomp', auth: 'guest' }),
+      state: stomp.initialState(),
+      ctx: fakeContext(),
+    });
+    d.start();
+    const connect = new StompDecoder(() => '1.2').push(peer.sent[0]?.data ?? Buffer.alloc(0))[0];
+    const frame = connect === 'heartbeat' ? undefined : connect?.frame;
+    expect(frame && header(frame, 'login')).toBe('guest');
+    expect(frame && header(frame, 'passcode')).toBe('typed-secret');
+  });
+});
