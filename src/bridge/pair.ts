@@ -52,6 +52,16 @@ function pump(from: Readable, to: Writable, done: () => void): void {
   };
   to.once('finish', finish);
   to.once('close', finish);
+  // Either side may be over before pairing (a TCP client that left while its WebSocket was
+  // still connecting): the events have passed, so act on the state.
+  if (to.destroyed || to.writableFinished) {
+    finish();
+    return;
+  }
+  if (from.destroyed) {
+    fromClosed();
+    return;
+  }
   from.once('close', fromClosed);
   from.pipe(to);
 }

@@ -296,26 +296,27 @@ async function runTcpListen(
     open.add(entry);
     sock.on('error', () => {});
     say.verbose(`#${id} accepted ${hostPort(sock.remoteAddress ?? '?', sock.remotePort ?? 0)}`);
-    openPeer(prepared, say, stop.abort.signal).then(
-      async (opened) => {
-        const ws = new PeerStream(await keepalive(opened, options.session, say), {
-          framing: 'bytes',
-        });
-        entry.ws = ws;
-        if (stop.signal) ws.closeWith(1001);
-        await pair(sock, ws);
-        sock.destroy();
-        ws.destroy();
-        open.delete(entry);
-        if (options.output.verbose) say.ending(ws.ending(), `#${id} `);
-        else if (exitCodeFor(ws.ending()) !== 0) say.ending(ws.ending(), `#${id} `);
-      },
-      (err) => {
+    void (async () => {
+      let ws: PeerStream;
+      try {
+        const opened = await openPeer(prepared, say, stop.abort.signal);
+        ws = new PeerStream(await keepalive(opened, options.session, say), { framing: 'bytes' });
+      } catch (err) {
         open.delete(entry);
         sock.destroy();
         if (!stop.signal) say.warn(`#${id}: ${toWsxError(err).message}`);
-      },
-    );
+        return;
+      }
+      entry.ws = ws;
+      if (stop.signal) ws.closeWith(1001);
+      await pair(sock, ws);
+      sock.destroy();
+      ws.destroy();
+      open.delete(entry);
+      if (options.output.verbose || exitCodeFor(ws.ending()) !== 0) {
+        say.ending(ws.ending(), `#${id} `);
+      }
+    })();
   });
   await listenTcp(server, bridge.port, bridge.host);
   const address = server.address();
@@ -492,10 +493,12 @@ async function runListen(
     say.verbose(`#${id} connected from ${remote} ${sanitizeLine(req.url ?? '/')}`);
     const session = { peer } as ClientSession;
     sessions.add(session);
-    session.done = serve(session, id, req).finally(() => {
-      sessions.delete(session);
-      firstDone();
-    });
+    session.done = serve(session, id, req)
+      .catch((err) => say.warn(`#${id} ${toWsxError(err).message}`))
+      .finally(() => {
+        sessions.delete(session);
+        firstDone();
+      });
   });
 
   async function serve(session: ClientSession, id: number, req: IncomingMessage): Promise<void> {
@@ -507,6 +510,8 @@ async function runListen(
       } catch (err) {
         const why = `cannot connect to ${describeTarget(bridge.target)}: ${describeSocketError(err as NodeJS.ErrnoException)}`;
         say.warn(`#${id} ${why}`);
+        // Nobody else listens to this peer: a protocol error from the client must not throw.
+        peer.on('error', () => {});
         peer.start();
         peer.close(1011, cutReason(why));
         await new Promise<void>((resolve) => {

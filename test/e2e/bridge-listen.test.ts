@@ -421,7 +421,7 @@ describe.runIf(has('websocketd'))('wsx -l --exec: websocketd-compatible', () => 
     };
     const ws = new WebSocket(server.found);
     await new Promise((resolve) => ws.once('message', resolve));
-    expect(running()).toBe(2);
+    await until(() => running() === 2, 'the pipeline to start');
     ws.close(1000);
     await until(() => running() === 0, 'the pipeline to be stopped', 8000);
   });
