@@ -230,6 +230,36 @@ describe.each([4, 2] as const)('socketio dialect against socket.io %i', (version
   });
 });
 
+describe.each([4, 2] as const)('socketio %i and --reconnect', (version) => {
+  it('a dropped connection: the handshake and the namespace join again, then the -x lines', async () => {
+    const s = await startSocketIoServer(version, { dropFirstAfterMs: 300 });
+    try {
+      const r = await runCli([
+        '--dialect',
+        'socketio',
+        '--socketio-version',
+        String(version),
+        `${s.base}/admin`,
+        '--init',
+        '{"token":"secret"}',
+        '--reconnect',
+        '2',
+        '-x',
+        '["chat","again"]',
+        '-w',
+        '1',
+      ]);
+      expect(r.code).toBe(0);
+      expect(r.stderr).toContain('reconnecting');
+      expect(s.log.filter((l) => l === 'auth secret')).toHaveLength(2);
+      expect(s.log.filter((l) => l === 'connect /admin')).toHaveLength(2);
+      expect(s.log.filter((l) => l === 'chat ["again"]')).toHaveLength(2);
+    } finally {
+      await s.close();
+    }
+  });
+});
+
 describe('socketio: detection, the URL mapping and a stopped heartbeat', () => {
   it('a /socket.io/ path selects the dialect and announces it', async () => {
     const s = await startSocketIoServer(4);
