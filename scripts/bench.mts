@@ -512,6 +512,55 @@ async function streamRows(url: string): Promise<void> {
   );
 }
 
+/** The standalone binary (npm run build:binary) embeds Node 24: compare it with that Node. */
+async function binaryRows(url: string): Promise<void> {
+  const binary = `${root}dist/wsx`;
+  if (!existsSync(binary)) {
+    process.stderr.write('  (no dist/wsx: npm run build:binary to include the binary rows)\n');
+    return;
+  }
+  const node24 = execFileSync(
+    'npx',
+    ['-y', '-p', 'node@24', '--', 'node', '-p', 'process.execPath'],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
+  const hello = sha(Buffer.from('hello\n'));
+  const m = await measure(
+    'binary',
+    [
+      { name: 'binary -x', cmd: [binary, url, '-x', 'hello', '-w', '0'] },
+      { name: 'raw on node 24', cmd: [node24, RAW, url, 'first'] },
+    ],
+    { runs: RUNS * 3, check: sameAs(hello) },
+  );
+  timeRow(
+    'binary: first echo vs the raw client on Node 24',
+    m[0] as { ms: number; rssKb: number },
+    m[1] as { ms: number; rssKb: number },
+    'raw, Node 24',
+    '≤ 1.0×',
+    (x) => x <= 1.0,
+  );
+  const v = await measure(
+    'binary start-up',
+    [
+      { name: 'binary --version', cmd: [binary, '--version'] },
+      { name: 'node24 -e 0', cmd: [node24, '-e', '0'] },
+    ],
+    { runs: RUNS * 5, emptyStdin: true },
+  );
+  timeRow(
+    'binary `--version` vs Node 24 `-e 0`',
+    v[0] as { ms: number; rssKb: number },
+    v[1] as { ms: number; rssKb: number },
+    'node24 -e 0',
+    '≤ 1.1×',
+    (x) => x <= 1.1,
+  );
+}
+
 /** wscat 6 in a pipe: how many replies it prints before it exits at the end of its input. */
 async function wscatPipe(url: string): Promise<string> {
   const small = linesFile('small-wscat.txt', 200_000, 64);
@@ -542,6 +591,7 @@ async function main() {
     await streamRows(plain.url);
     await memoryRows(plain.url);
     wscatNote = await wscatPipe(plain.url);
+    await binaryRows(plain.url);
   } finally {
     plain.stop();
     deflate.stop();
