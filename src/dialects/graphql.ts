@@ -64,6 +64,8 @@ export class GraphqlDialect extends Dialect {
   /** Lines of a document whose braces are not balanced yet (pipes send one line at a time). */
   private partial = '';
   private acked = false;
+  /** Operations this connection stopped (/stop): their late results are not counted. */
+  private readonly stopped = new Set<string>();
   /** Operations re-subscribed on this connection, not yet claimed by a re-sent -x line. */
   private readonly restored = new Set<string>();
 
@@ -162,6 +164,7 @@ export class GraphqlDialect extends Dialect {
     this.whenReady(() => {
       this.sendStop(id, false);
       this.state.active.delete(id);
+      this.stopped.add(id);
       this.settled();
     });
   }
@@ -274,11 +277,14 @@ export class GraphqlDialect extends Dialect {
       case 'data': {
         const payload = msg.payload;
         const errors = (payload as { errors?: unknown } | null)?.errors;
+        // A result already on its way when /stop went out: shown, but not a result of the run.
+        const late = this.stopped.has(id);
         this.show(data, binary, {
           label: `[${id} next]`,
           body: compact(payload),
           text: compact(payload),
           dialect: { type: 'next', id, payload },
+          ...(late ? { control: true, note: 'after /stop' } : {}),
         });
         if (Array.isArray(errors) && errors.length > 0) {
           this.fail(

@@ -62,7 +62,7 @@ describe('graphql-transport-ws', () => {
   });
 
   it('answers ping with pong; /stop completes one operation; close completes the rest', () => {
-    const { peer, d } = setup('graphql-transport-ws');
+    const { peer, d, seen } = setup('graphql-transport-ws');
     peer.deliver('{"type":"connection_ack"}');
     peer.deliver('{"type":"ping"}');
     d.input('subscription {', false);
@@ -77,6 +77,8 @@ describe('graphql-transport-ws', () => {
     ]);
     d.command('stop', '1');
     expect(json(peer.take())).toEqual([{ id: '1', type: 'complete' }]);
+    peer.deliver('{"id":"1","type":"next","payload":{"data":{"a":9}}}');
+    expect(seen.messages.at(-1)?.view).toMatchObject({ control: true, note: 'after /stop' });
     expect(() => d.command('stop', '9')).toThrow(/no active operation 9/);
     d.close(1000, '');
     expect(json(peer.take())).toEqual([{ id: '2', type: 'complete' }]);
