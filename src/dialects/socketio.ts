@@ -316,8 +316,28 @@ export class SocketIoDialect extends Dialect {
     this.inner.terminate();
   }
 
+  // While delivery is paused (stdout cannot keep up) pings wait unread in the socket: the
+  // heartbeat deadlines stop, and start afresh once reading resumes.
+  private paused = false;
+
+  override pause(): void {
+    this.paused = true;
+    clearTimeout(this.watchdog);
+    clearTimeout(this.pongDeadline);
+    this.pongDeadline = undefined;
+    super.pause();
+  }
+
+  override resume(): void {
+    super.resume();
+    if (!this.paused) return;
+    this.paused = false;
+    if (this.opened && this.codec.eio === 4 && !this.isClosed) this.armWatchdog();
+  }
+
   private armWatchdog(): void {
     clearTimeout(this.watchdog);
+    if (this.paused) return;
     const ms = this.pingInterval + this.pingTimeout;
     this.watchdog = setTimeout(
       () => this.heartbeatStopped(`no ping from the server within ${ms / 1000} s`),
@@ -331,7 +351,7 @@ export class SocketIoDialect extends Dialect {
     this.pinger = setInterval(() => {
       if (!this.inner.isOpen) return;
       this.sendEngine({ type: 'ping' }, { label: '[ping]', body: '', control: true }, true);
-      if (this.pongDeadline !== undefined) return;
+      if (this.pongDeadline !== undefined || this.paused) return;
       this.pongDeadline = setTimeout(
         () => this.heartbeatStopped(`no pong within ${this.pingTimeout / 1000} s`),
         this.pingTimeout,

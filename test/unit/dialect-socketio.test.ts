@@ -145,6 +145,20 @@ describe('SocketIoDialect on a fake peer', () => {
     expect(peer.terminated).toBe(true);
   });
 
+  it('no heartbeat deadline while delivery is paused (a slow stdout); it starts afresh on resume', () => {
+    const { peer, d, seen } = layer();
+    peer.deliver(OPEN);
+    peer.deliver('40{"sid":"x"}');
+    d.pause();
+    vi.advanceTimersByTime(10_000);
+    expect(seen.errors).toEqual([]);
+    d.resume();
+    vi.advanceTimersByTime(1400);
+    expect(seen.errors).toEqual([]);
+    vi.advanceTimersByTime(200);
+    expect(seen.errors.map((e) => e.code)).toEqual(['HEARTBEAT_TIMEOUT']);
+  });
+
   it('EIO 3: the root namespace is joined by the server; the client pings and wants pongs', () => {
     const { peer, d, seen } = layer({ eio: 3 });
     d.input('hi', false);
