@@ -131,6 +131,10 @@ export async function main(argv: string[], io: Io): Promise<number> {
         process.off('SIGTERM', term);
       };
     },
+    onHangup(handler) {
+      process.on('SIGHUP', handler);
+      return () => process.off('SIGHUP', handler);
+    },
     askSecret: io.stdinIsTTY ? askSecret : undefined,
   });
 }

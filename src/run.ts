@@ -42,6 +42,8 @@ export interface RunContext {
   onSignal(handler: (signal: SignalName) => void): () => void;
   /** Ask for a secret without echo (passwords, passphrases). */
   askSecret?: AskSecret;
+  /** Subscribe to SIGHUP (the --stream bridge: ssh hangs up its ProxyCommand). */
+  onHangup?(handler: () => void): () => void;
 }
 
 interface Sink {

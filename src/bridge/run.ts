@@ -121,7 +121,7 @@ export async function runBridge(options: Options, io: Io, ctx: RunContext): Prom
     const prepared = await prepareConnect({ ...options.connect, compress: false }, ctx.askSecret);
     if (bridge.kind === 'tcp-listen')
       return await runTcpListen(options, bridge, prepared, say, stop);
-    return await runClient(options, bridge, prepared, io, say, stop);
+    return await runClient(options, bridge, prepared, io, say, stop, ctx);
   } catch (err) {
     if (stop.signal) return stop.code();
     say.error(err);
@@ -186,6 +186,7 @@ async function runClient(
   io: Io,
   say: Say,
   stop: Stopper,
+  ctx: RunContext,
 ): Promise<number> {
   const peer = await keepalive(
     await openPeer(prepared, say, stop.abort.signal),
@@ -216,10 +217,8 @@ async function runClient(
   });
   // ssh closes a ProxyCommand's pipes and then sends it SIGHUP at once: dying there would drop
   // the WebSocket without a close frame. A hang-up means the session is over: finish the close
-  // handshake (bounded by the close timeout) and end normally. (cli.ts owns the other signals;
-  // SIGHUP is only this mode's concern.)
-  const onHangup = () => ws.closeWith(1000);
-  if (!exec) process.on('SIGHUP', onHangup);
+  // handshake (bounded by the close timeout) and end normally.
+  const offHangup = exec ? undefined : ctx.onHangup?.(() => ws.closeWith(1000));
   const toLocal = written(local);
   const paired = pair(local, ws, (err, side) => {
     if (side === local) say.error(new WsxError('io', err.message));
@@ -228,7 +227,7 @@ async function runClient(
   // may still be open (ssh keeps it open until it sees the end of our stdout).
   await Promise.race([paired, ws.wsClosed.then(() => toLocal)]);
   off();
-  process.off('SIGHUP', onHangup);
+  offHangup?.();
   let status: number | undefined;
   if (child) {
     stopAfterGrace(child);

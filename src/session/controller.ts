@@ -36,7 +36,8 @@ export interface ControllerDeps {
 }
 
 /** Why we started the close handshake. */
-type OurClose = 'done' | 'timeout' | 'signal' | 'reconnect';
+/** 'layer': a layer closed on purpose (a dialect whose handshake was refused). */
+type OurClose = 'done' | 'timeout' | 'signal' | 'reconnect' | 'layer';
 
 export class Controller implements Driver {
   readonly kind = 'client';
@@ -300,6 +301,8 @@ export class Controller implements Driver {
     // A connection replaced by /reconnect ends quietly.
     if (peer !== this.peer || this.life.finished) return;
     this.clearWaitTimer();
+    // A layer that closed on purpose (a dialect whose handshake the broker refused) ended it.
+    if (this.ourClose === undefined && info.initiatedByUs) this.ourClose = 'layer';
     if (this.ourClose === undefined && isRetryableClose(info.code) && !this.hasFatalError()) {
       void this.backOff(`the connection ended (${info.code})`).then(async (retry) => {
         if (retry) {
@@ -322,10 +325,12 @@ export class Controller implements Driver {
   private end(info: CloseInfo): void {
     this.onClosed?.();
     if (this.ourClose !== undefined && this.ourClose !== 'reconnect') {
-      if (!info.closeFrameReceived && !this.fatal) {
+      // A layer's own close after a refusal: the refusal was reported; the drop says nothing new.
+      if (!info.closeFrameReceived && !this.fatal && this.ourClose !== 'layer') {
         this.life.note(
           'warn',
-          `the server did not answer the close frame within ${CLOSE_WAIT_MS / 1000} s`,
+          // Either it timed out (CLOSE_WAIT_MS without data) or the server just dropped TCP.
+          'the server ended the connection without answering our close frame',
         );
       }
     } else if (!info.closeFrameReceived || !isNormalClose(info.code)) {
