@@ -262,6 +262,8 @@ describe.runIf(hasTmux())('graphql in the REPL', () => {
       await t.waitFor(/\[connection_ack\]/);
       t.type('subscription {');
       t.press('Enter');
+      // The braces are not balanced yet: the continuation prompt.
+      await t.waitFor(/^… $/m);
       t.type('  ticks(ms: 400)');
       t.press('Enter');
       t.type('}');
