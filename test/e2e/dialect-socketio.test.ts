@@ -147,6 +147,25 @@ describe.each([4, 2] as const)('socketio dialect against socket.io %i', (version
     });
   });
 
+  it('--expect matches the raw line of an event (not the Engine.IO frame, not an ack)', async () => {
+    const r = await runCli([
+      '--dialect',
+      'socketio',
+      ...v,
+      s.base,
+      '-x',
+      '/emit --ack ask 1',
+      '-x',
+      '/emit greet-me',
+      '--expect',
+      '^\\["greeting","hello"',
+      '--timeout',
+      '10',
+    ]);
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('["greeting","hello",{"from":"server"}]\n');
+  });
+
   it('the heartbeat keeps the connection alive well past the ping interval', async () => {
     // Pings every 300 ms; a missing answer drops the client 1.5 s after the ping.
     const short = await startSocketIoServer(version, { pingInterval: 300, pingTimeout: 1500 });
