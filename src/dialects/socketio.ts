@@ -224,6 +224,20 @@ export class SocketIoDialect extends Dialect {
     } catch {
       packet = { type: 'error' };
     }
+    if (!this.opened && packet.type !== 'open') {
+      // Not an Engine.IO server (or not its websocket endpoint): say so now, not after 10 s.
+      this.show(data, binary, { ...view, note: 'not an Engine.IO open packet' });
+      this.fail(
+        new WsxError(
+          'protocol',
+          `socketio: the server's first message is not an Engine.IO open packet: ${JSON.stringify(data.subarray(0, 40).toString('utf8'))}`,
+          { code: 'NOT_SOCKETIO', hint: '--dialect none shows the plain frames' },
+        ),
+      );
+      this.abandon();
+      this.inner.close(1000, '');
+      return;
+    }
     switch (packet.type) {
       case 'open':
         this.onOpen(data, packet.data);

@@ -259,6 +259,21 @@ describe('SocketIoDialect on a fake peer', () => {
     expect(b.seen.errors.map((e) => e.message)).toEqual(['the server disconnected namespace /']);
   });
 
+  it('a first message that is not an Engine.IO open packet fails at once', () => {
+    const { peer, d, seen } = layer();
+    d.input('held', false);
+    peer.deliver('{"hello":"world"}');
+    expect(seen.errors).toEqual([
+      {
+        kind: 'protocol',
+        code: 'NOT_SOCKETIO',
+        message: `socketio: the server's first message is not an Engine.IO open packet: "{\\"hello\\":\\"world\\"}"`,
+      },
+    ]);
+    expect(peer.closed).toBeDefined();
+    expect(d.outstanding()).toBe(0);
+  });
+
   it('a handshake that never completes fails after 10 s', () => {
     const { peer, seen } = layer();
     vi.advanceTimersByTime(10_000);
