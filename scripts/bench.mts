@@ -613,7 +613,7 @@ async function main() {
     if (met === 'no') failed++;
     const rss =
       r.wsxRss && r.baseRss
-        ? `${(r.wsxRss / 1024).toFixed(0)} / ${(r.baseRss / 1024).toFixed(0)} MiB${r.wsxRss > r.baseRss && !r.note ? ' (over)' : ''}`
+        ? `${(r.wsxRss / 1024).toFixed(0)} / ${(r.baseRss / 1024).toFixed(0)} MiB${Math.round(r.wsxRss / 1024) > Math.round(r.baseRss / 1024) && !r.note ? ' (over)' : ''}`
         : 'n/a';
     console.log(
       `| ${r.name} | ${fmt(r.wsx, r.unit)} | ${fmt(r.base, r.unit)} (${r.baseName}) | ${ratio.toFixed(2)}× | ${r.target} | ${met} | ${rss} |`,
