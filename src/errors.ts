@@ -6,8 +6,16 @@ import { isNormalClose } from './close-codes.js';
  * 'application': the application protocol said no (a Socket.IO connect_error, a GraphQL error,
  * a JSON-RPC error response, a STOMP ERROR, a refused CONNACK): exit 5.
  * 'unmet': something the run waited for did not come (an --await step): exit 4.
+ * 'closed': the server ended the application session (a Socket.IO namespace disconnect): exit 3.
  */
-export type ErrorKind = 'usage' | 'connect' | 'protocol' | 'io' | 'application' | 'unmet';
+export type ErrorKind =
+  | 'usage'
+  | 'connect'
+  | 'protocol'
+  | 'io'
+  | 'application'
+  | 'unmet'
+  | 'closed';
 
 /** An error meant for the user: one `error:` line, an optional `hint:` line, an exit code. */
 export class WsxError extends Error {
@@ -69,7 +77,9 @@ export function exitCodeFor(ending: Ending): number {
           ? EXIT.application
           : ending.error.kind === 'unmet'
             ? EXIT.unmet
-            : EXIT.failure;
+            : ending.error.kind === 'closed'
+              ? EXIT.serverClose
+              : EXIT.failure;
     case 'unmet':
       return EXIT.unmet;
     case 'signal':
