@@ -113,12 +113,18 @@ export class BatchedWriter {
         this.pos += this.slab.write(chunk, this.pos);
       } else {
         const len = Buffer.byteLength(chunk);
-        if (len >= BY_REFERENCE) return this.direct(chunk);
+        if (len >= BY_REFERENCE) {
+          this.direct(chunk);
+          return;
+        }
         this.room(len);
         this.pos += this.slab.write(chunk, this.pos);
       }
     } else {
-      if (chunk.length >= BY_REFERENCE) return this.direct(chunk);
+      if (chunk.length >= BY_REFERENCE) {
+        this.direct(chunk);
+        return;
+      }
       this.room(chunk.length);
       chunk.copy(this.slab, this.pos);
       this.pos += chunk.length;
