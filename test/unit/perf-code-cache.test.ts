@@ -73,7 +73,8 @@ describe('bin/wsx.js start-up caches', () => {
     const file = codeCacheFile();
     const data = readFileSync(file);
     // Flip bits in the middle of V8's data, leaving the header (the bundle key) intact.
-    for (let i = Math.floor(data.length / 2); i < data.length; i += 997) data[i] = (data[i] as number) ^ 0x5a;
+    for (let i = Math.floor(data.length / 2); i < data.length; i += 997)
+      data[i] = (data[i] as number) ^ 0x5a;
     writeFileSync(file, data);
     const r = run('-h', '-q');
     expect(r.out).toContain('Usage: wsx');
