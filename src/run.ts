@@ -288,6 +288,18 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
         note: out.note,
         verbose: options.output.verbose ? out.verbose : undefined,
       }),
+    // A dialect whose first choice the server refused asks for another connect, once (GraphQL:
+    // a subscriptions-transport-ws server that closes on graphql-transport-ws).
+    retry: async () => {
+      for (const f of features) {
+        const again = await f.retry?.(target, layerCtx);
+        if (!again) continue;
+        target = again;
+        prepared = await prepareConnect(target, ctx.askSecret);
+        return true;
+      }
+      return false;
+    },
     emit: out.emit,
     session: options.session,
     showOutgoing: options.output.format !== 'raw' || options.output.record !== undefined,

@@ -167,6 +167,11 @@ export interface LayerFeature {
   wrap(peer: MessagePeer, ctx: LayerContext): MessagePeer;
   /** REPL commands; they act on the current connection's layer (see CommandContext.layer). */
   commands?: Command[];
+  /**
+   * A connection closed before this feature's handshake completed: the options to connect again
+   * with at once (not counted as a --reconnect), or undefined to end as usual.
+   */
+  retry?(connect: ConnectOptions, ctx: LayerContext): Promise<ConnectOptions | undefined>;
   /** REPL: whether a typed line continues on the next one (default: until the JSON is whole). */
   continues?: ((text: string) => boolean) | undefined;
 }

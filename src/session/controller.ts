@@ -32,6 +32,8 @@ export interface ControllerDeps {
   verbose?: (line: string) => void;
   /** --max-message-size. */
   maxMessageSize?: number;
+  /** A layer asks to connect again at once with other options; true = connect again (once). */
+  retry?: () => Promise<boolean>;
   now?: () => number;
 }
 
@@ -301,6 +303,28 @@ export class Controller implements Driver {
     // A connection replaced by /reconnect ends quietly.
     if (peer !== this.peer || this.life.finished) return;
     this.clearWaitTimer();
+    // A layer asking to start over with other options (once, not counted as a reconnect).
+    if (this.ourClose === undefined && !this.retried && !this.fatal && this.deps.retry) {
+      const retry = this.deps.retry;
+      this.retried = true;
+      void retry().then(async (again) => {
+        if (this.life.finished) return;
+        if (again) {
+          this.life.to('backoff');
+          if (await this.open()) return;
+          if (this.life.finished) return;
+        }
+        this.afterClose(info);
+      });
+      return;
+    }
+    this.afterClose(info);
+  }
+
+  /** Whether the one retry a layer may ask for was used. */
+  private retried = false;
+
+  private afterClose(info: CloseInfo): void {
     // A layer that closed on purpose (a dialect whose handshake the broker refused) ended it.
     if (this.ourClose === undefined && info.initiatedByUs) this.ourClose = 'layer';
     if (this.ourClose === undefined && isRetryableClose(info.code) && !this.hasFatalError()) {

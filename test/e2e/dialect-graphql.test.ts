@@ -220,6 +220,26 @@ describe('graphql dialect against subscriptions-transport-ws (legacy graphql-ws)
     expect(s.log).toContain('subscribe 1 subscription { ticks(n: 2, ms: 300) }');
   });
 
+  it('--dialect graphql alone: refused graphql-transport-ws, retried once offering graphql-ws (SPEC §17)', async () => {
+    const r = await runCli([
+      '--dialect',
+      'graphql',
+      s.url,
+      '--init',
+      '{"token":"secret"}',
+      '-x',
+      '{ hello }',
+      '--output',
+      'pretty',
+      '--no-pretty-json',
+    ]);
+    expect(r.stderr).not.toMatch(/^error:/m);
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/\[1 next\] \{"data":\{"hello":/);
+    // Two handshakes: the first offered graphql-transport-ws, the retry graphql-ws alone.
+    expect(r.out.match(/^Connected to /gm)?.length).toBe(2);
+  });
+
   it('connection_error is exit 5; --hide-ping-pong hides keep-alives', async () => {
     const bad = await runCli([
       '--dialect',
