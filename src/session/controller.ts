@@ -272,7 +272,14 @@ export class Controller implements Driver {
   private onError(err: WsxError): void {
     // An application error (exit 5) is shown and remembered; the run goes on. A protocol or
     // connection error means this connection is broken: no reconnect after it.
-    if (err.kind !== 'application' && err.kind !== 'unmet') this.fatal = true;
+    // A line the user typed that a layer could not use: say so; the session goes on (SPEC §5).
+    if (err.kind === 'usage' && this.deps.session.mode === 'repl') {
+      this.life.showError(err);
+      return;
+    }
+    if (err.kind !== 'application' && err.kind !== 'unmet' && err.kind !== 'usage') {
+      this.fatal = true;
+    }
     this.life.fail(err);
   }
 
