@@ -37,6 +37,9 @@ import { runPipe } from './session/pipe.js';
 
 export type SignalName = 'SIGINT' | 'SIGTERM';
 
+/** After a signal: how long stdout may take to take what is left. */
+const SIGNAL_FLUSH_MS = 500;
+
 export interface RunContext {
   /** Subscribe to SIGINT/SIGTERM; returns an unsubscribe function. */
   onSignal(handler: (signal: SignalName) => void): () => void;
@@ -147,8 +150,9 @@ class Output {
   }
 
   /** Flush stdout and the recording. */
-  async end(): Promise<void> {
-    await this.writer.end();
+  /** `ms` bounds the wait for stdout (after a signal the user wants out, not every byte). */
+  async end(ms?: number): Promise<void> {
+    await this.writer.end(ms);
     if (this.recorder) {
       await this.recorder.writer.end();
       await new Promise((resolve) => this.recorder?.stream.end(resolve));
@@ -200,12 +204,13 @@ export async function run(options: Options, io: Io, ctx: RunContext): Promise<nu
     driver.setReceiving(true);
     driver.quit();
   });
-  let ending: Ending;
+  let ending: Ending | undefined;
   try {
     ending = await drive(driver, options.session, io, out, replay, features);
   } finally {
     unsubscribe();
-    await out.end();
+    // A stdout whose reader has stalled must not keep an interrupted wsx alive (defect 17).
+    await out.end(ending?.kind === 'signal' ? SIGNAL_FLUSH_MS : undefined);
     await cleanup();
   }
   if (out.recordError) ending = weightier(ending, { kind: 'error', error: out.recordError });

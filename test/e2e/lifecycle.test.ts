@@ -419,3 +419,36 @@ describe('426 answers (defect 17)', () => {
     }
   });
 });
+
+describe('signals with a stalled stdout (defect 17)', () => {
+  it('the first SIGTERM ends wsx even while nobody reads its stdout', async () => {
+    const line = 'y'.repeat(4096);
+    const s = await track(
+      wsServer((ws) => {
+        const flood = () => {
+          if (ws.readyState !== ws.OPEN) return;
+          for (let i = 0; i < 64; i++) ws.send(line);
+          setTimeout(flood, 5);
+        };
+        flood();
+      }),
+    );
+    // stdout is a pipe that is never read: wsx's writes block and it pauses the socket.
+    const child = spawn(process.execPath, [BIN, s.url, '-w', '-1'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    child.stdout.pause();
+    await sleep(1500);
+    const started = Date.now();
+    child.kill('SIGTERM');
+    const code = await new Promise<number | null>((resolve) => {
+      const t = setTimeout(() => child.kill('SIGKILL'), 15_000);
+      child.on('exit', (c) => {
+        clearTimeout(t);
+        resolve(c);
+      });
+    });
+    expect(code).toBe(143);
+    expect(Date.now() - started).toBeLessThan(6000);
+  }, 30_000);
+});
