@@ -61,9 +61,21 @@ export interface MessageView {
   filtered?: unknown[];
   /**
    * Not an application message: heartbeats, acks, receipts, handshake frames. --count does not
-   * count it, --expect does not match it, and --hide-ping-pong hides it.
+   * count it; --expect, --await, --reply and --filter do not see it; raw output does not write
+   * it. Still shown in pretty and json output (unless `heartbeat` and --hide-ping-pong).
    */
   control?: boolean;
+  /**
+   * A heartbeat/keep-alive frame (Engine.IO ping/pong, STOMP heart-beat, MQTT PINGREQ/PINGRESP,
+   * GraphQL ping/pong/ka, --heartbeat): shown like a ping, so --hide-ping-pong hides it (SPEC
+   * §12, §17). Set together with `control` (a heartbeat is not an application message).
+   */
+  heartbeat?: boolean;
+  /**
+   * Not written in raw output, but still an application message (counted, matched): a CDP
+   * event without --events, a JSON-RPC/CDP/GraphQL error (its error line goes to stderr).
+   */
+  rawHidden?: boolean;
   /** Hide entirely (e.g. a consumed heartbeat that --hide-ping-pong would hide anyway). */
   hidden?: boolean;
   /** A one-line note shown with the message (e.g. "did not decode as msgpack: …"). */
@@ -77,7 +89,7 @@ export interface PeerEvents {
   message: [data: Buffer, binary: boolean, view?: MessageView];
   /**
    * A frame a layer sent on its own (a heartbeat answer, a handshake, an auto-reply): shown as
-   * `> [auto] …` (json "auto":true), hidden by --hide-ping-pong when `view.control`.
+   * `> [auto] …` (json "auto":true), hidden by --hide-ping-pong.
    */
   sent: [data: Buffer, binary: boolean, view?: MessageView];
   /** A layer's note for the user (a dialect announced, a decoder's warning). */

@@ -103,7 +103,7 @@ export class ConversationLayer extends Layer {
       const timer = setInterval(() => {
         if (this.ended || !this.isOpen) return;
         const text = this.render(hb.template, what);
-        if (text !== undefined) this.sendOwn(text);
+        if (text !== undefined) this.sendOwn(text, true);
       }, hb.intervalMs);
       this.timers.add(timer);
     }
@@ -233,16 +233,20 @@ export class ConversationLayer extends Layer {
 
   // ---- sent ----
 
-  /** A frame of the conversation's own (reply, heartbeat): `> [auto] …`, hidden with pings. */
-  private sendOwn(text: string): void {
+  /**
+   * A frame of the conversation's own (reply, heartbeat): `> [auto] …`, hidden with pings;
+   * `heartbeat` marks a --heartbeat frame as one (json "heartbeat":true).
+   */
+  private sendOwn(text: string, heartbeat = false): void {
     if (!this.isOpen) return;
     const enc = this.f.encoder;
+    const mark: MessageView = heartbeat ? { control: true, heartbeat } : { control: true };
     if (!enc) {
-      this.sendAuto(text, false, { control: true });
+      this.sendAuto(text, false, mark);
       return;
     }
     try {
-      this.sendAuto(enc.encode(text), true, { control: true, text });
+      this.sendAuto(enc.encode(text), true, { ...mark, text });
     } catch (err) {
       this.stop(err as WsxError);
     }

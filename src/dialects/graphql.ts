@@ -258,20 +258,22 @@ export class GraphqlDialect extends Dialect {
         this.inner.close(1000, '');
         return;
       }
+      // Heartbeats: shown like pings, hidden by --hide-ping-pong (SPEC §12).
       case 'ping':
-        this.show(data, binary, control('[ping]'));
+        this.show(data, binary, { ...control('[ping]'), heartbeat: true });
         this.sendAuto(JSON.stringify({ type: 'pong' }), false, {
           label: '[pong]',
           body: '',
           control: true,
+          heartbeat: true,
           dialect: { type: 'pong' },
         });
         return;
       case 'pong':
-        this.show(data, binary, control('[pong]'));
+        this.show(data, binary, { ...control('[pong]'), heartbeat: true });
         return;
       case 'ka':
-        this.show(data, binary, { ...control('[ka]'), body: '' });
+        this.show(data, binary, { ...control('[ka]'), body: '', heartbeat: true });
         return;
       case 'next':
       case 'data': {
@@ -301,8 +303,9 @@ export class GraphqlDialect extends Dialect {
           label: `[${id} error]`,
           body: errorText(msg.payload),
           text: compact(msg.payload),
-          // Raw output carries results; the error goes to stderr as the error line.
-          control: true,
+          // An application message (counted, matched), but raw output carries results only:
+          // the error goes to stderr as the error line.
+          rawHidden: true,
           dialect: { type: 'error', id, payload: msg.payload },
         });
         this.fail(

@@ -287,7 +287,13 @@ export class MqttDialect extends Dialect {
       case 'pingresp':
         if (this.pingDeadline !== undefined) clearTimeout(this.pingDeadline);
         this.pingDeadline = undefined;
-        this.control('PINGRESP', '', { type: 'pingresp' }, false);
+        this.show(Buffer.alloc(0), true, {
+          control: true,
+          heartbeat: true,
+          label: 'PINGRESP',
+          body: '',
+          dialect: { type: 'pingresp' },
+        });
         return;
       case 'disconnect': {
         const code = p.reasonCode ?? 0;
@@ -345,6 +351,7 @@ export class MqttDialect extends Dialect {
     if (this.pingDeadline !== undefined) return;
     this.sendAuto(this.packet({ cmd: 'pingreq' }), true, {
       control: true,
+      heartbeat: true,
       label: 'PINGREQ',
       body: '',
       dialect: { type: 'pingreq' },
@@ -443,7 +450,7 @@ export class MqttDialect extends Dialect {
     this.settled();
   }
 
-  /** A protocol packet shown like a ping (hidden by --hide-ping-pong); `quiet` = hidden. */
+  /** A protocol packet (not an application message; not a heartbeat); `quiet` = hidden. */
   private control(
     label: string,
     body: string,

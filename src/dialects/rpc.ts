@@ -177,8 +177,9 @@ export class RpcDialect extends Dialect {
         body: msg.params === undefined ? '' : compact(msg.params),
         text: compact(msg),
         dialect: { type, id: msg.id, method, params: msg.params, sessionId: msg.sessionId },
-        // CDP raw output: results only, unless --events (SPEC §17).
-        ...(this.cdp && !this.options.events ? { control: true } : {}),
+        // An application message (--count, --expect see it); CDP raw output: results only,
+        // unless --events (SPEC §17).
+        ...(this.cdp && !this.options.events ? { rawHidden: true } : {}),
       });
       return;
     }
@@ -198,8 +199,9 @@ export class RpcDialect extends Dialect {
         body: detail,
         text: compact(msg.error),
         dialect: { type: 'error', id: msg.id, method: name, error: msg.error, latencyMs },
-        // Raw output carries results only; the error goes to stderr (the error line below).
-        control: true,
+        // An application message, but raw output carries results only; the error goes to
+        // stderr (the error line below).
+        rawHidden: true,
       });
       this.fail(
         new WsxError('application', `${name} (#${key}) failed:${code} ${detail}`, {

@@ -32,6 +32,9 @@ export interface SocketIoState {
   namespace: string;
 }
 
+/** An Engine.IO ping or pong: not an application message, hidden by --hide-ping-pong. */
+const HEARTBEAT: MessageView = { body: '', control: true, heartbeat: true };
+
 /** JSON for display and raw lines: binary values as {"binary":"<base64>"}. */
 function toJson(value: unknown): string {
   return JSON.stringify(value, function (this: Record<string, unknown>, key, v) {
@@ -252,6 +255,7 @@ export class SocketIoDialect extends Dialect {
           label: '[pong]',
           body: '',
           control: true,
+          heartbeat: true,
           dialect: { type: 'pong' },
         });
         return;
@@ -314,10 +318,10 @@ export class SocketIoDialect extends Dialect {
 
   /** EIO 4: the server pings; answer with a pong and expect the next ping in time. */
   private onPing(data: Buffer, payload: string | Buffer | undefined): void {
-    this.show(data, false, { label: '[ping]', body: '', control: true, dialect: { type: 'ping' } });
+    this.show(data, false, { ...HEARTBEAT, label: '[ping]', dialect: { type: 'ping' } });
     const pong: EnginePacket = { type: 'pong' };
     if (payload !== undefined) pong.data = payload;
-    this.sendEngine(pong, { label: '[pong]', body: '', control: true }, true);
+    this.sendEngine(pong, { ...HEARTBEAT, label: '[pong]' }, true);
     this.armWatchdog();
   }
 
@@ -364,7 +368,7 @@ export class SocketIoDialect extends Dialect {
     clearInterval(this.pinger);
     this.pinger = setInterval(() => {
       if (!this.inner.isOpen) return;
-      this.sendEngine({ type: 'ping' }, { label: '[ping]', body: '', control: true }, true);
+      this.sendEngine({ type: 'ping' }, { ...HEARTBEAT, label: '[ping]' }, true);
       if (this.pongDeadline !== undefined || this.paused) return;
       this.pongDeadline = setTimeout(
         () => this.heartbeatStopped(`no pong within ${this.pingTimeout / 1000} s`),
@@ -434,7 +438,8 @@ export class SocketIoDialect extends Dialect {
         });
         if (ours) {
           this.fail(
-            new WsxError('application', `the server disconnected namespace ${p.nsp}`, {
+            // SPEC §12: the server ended the session, exit 3 (like a server close).
+            new WsxError('closed', `the server disconnected namespace ${p.nsp}`, {
               code: 'NAMESPACE_DISCONNECT',
             }),
           );

@@ -249,7 +249,12 @@ export class StompDialect extends Dialect {
     );
     if (sendMs > 0) {
       this.sendTimer = setInterval(() => {
-        this.sendAuto('\n', false, { control: true, label: 'heart-beat', body: '' });
+        this.sendAuto('\n', false, {
+          control: true,
+          heartbeat: true,
+          label: 'heart-beat',
+          body: '',
+        });
       }, sendMs);
       this.sendTimer.unref?.();
     }
@@ -298,6 +303,7 @@ export class StompDialect extends Dialect {
     if (frames === 0 && decoded.length > 0) {
       this.show(Buffer.from('\n'), false, {
         control: true,
+        heartbeat: true,
         label: 'heart-beat',
         body: '',
         dialect: { command: 'heart-beat' },

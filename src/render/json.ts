@@ -96,6 +96,7 @@ function addViewFields(f: Record<string, unknown>, ev: Extract<WsxEvent, { event
   if (ev.direction === 'out' && (ev.auto === true || v?.auto === true)) f.auto = true;
   if (v === undefined) return;
   if (v.control === true) f.control = true;
+  if (v.heartbeat === true) f.heartbeat = true;
   if (v.dialect !== undefined) f.dialect = v.dialect;
   if (v.decoded !== undefined) {
     f.decoded = v.decoded.value ?? null;

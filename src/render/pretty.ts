@@ -47,7 +47,8 @@ export function createPrettyRenderer(o: OutputOptions, p: Palette, pe: Palette):
     const view = ev.view;
     if (ev.typed || view?.hidden) return {};
     const auto = ev.auto === true || view?.auto === true;
-    if (o.hidePingPong && (auto || view?.control === true)) return {};
+    // --hide-ping-pong: pings' kin (heartbeats, auto-replies), never acks or results (SPEC §12).
+    if (o.hidePingPong && (auto || view?.heartbeat === true)) return {};
     // jq's `empty`: the filter hid the message.
     if (view?.filtered?.length === 0) return {};
     const prefix = prefixOf(ev);

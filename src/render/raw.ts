@@ -25,8 +25,9 @@ export function createRawRenderer(o: OutputOptions, toTerminal: boolean, pe: Pal
       case 'message': {
         if (ev.direction !== 'in') return {};
         const view = ev.view;
-        // Heartbeats, acks, receipts: not application messages, so not payloads.
-        if (view?.hidden || view?.control) return {};
+        // Heartbeats, acks, receipts: not application messages, so not payloads; CDP events
+        // without --events and error responses (on stderr) are messages raw output leaves out.
+        if (view?.hidden || view?.control || view?.rawHidden) return {};
         if (view?.filtered) {
           // One line of compact JSON per value, as `jq -c` (SPEC §17); `empty` writes nothing.
           if (view.filtered.length === 0) return {};

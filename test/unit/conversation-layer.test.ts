@@ -193,6 +193,9 @@ describe('--reply and --heartbeat', () => {
     const { feature, peer, layer } = setup({ heartbeat: ['0.5:hb {{seq}}'], execute: ['{{seq}}'] });
     layer.start();
     vi.advanceTimersByTime(1600);
+    // The -x line is the user's; the beats are auto heartbeats (hidden by --hide-ping-pong).
+    expect(peer.sent.map((s) => s.view?.heartbeat)).toEqual([undefined, true, true, true]);
+    expect(peer.sent[1]?.view).toMatchObject({ auto: true, control: true, heartbeat: true });
     expect(peer.take()).toEqual(['1', 'hb 2', 'hb 3', 'hb 4']);
     peer.end();
     vi.advanceTimersByTime(2000);

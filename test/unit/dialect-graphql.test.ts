@@ -53,7 +53,12 @@ describe('graphql-transport-ws', () => {
     });
     peer.deliver('{"id":"1","type":"complete"}');
     expect(seen.messages.at(-1)?.view).toMatchObject({ label: '[1 complete]', control: true });
+    // Not a heartbeat: --hide-ping-pong keeps it.
+    expect(seen.messages.at(-1)?.view?.heartbeat).toBeUndefined();
     peer.deliver('{"id":"2","type":"error","payload":[{"message":"no q"}]}');
+    // An application message (counted, matched); raw output leaves it to the stderr line.
+    expect(seen.messages.at(-1)?.view).toMatchObject({ label: '[2 error]', rawHidden: true });
+    expect(seen.messages.at(-1)?.view?.control).toBeUndefined();
     expect(seen.errors).toEqual([
       { kind: 'application', code: 'GRAPHQL_ERROR', message: 'GraphQL operation 2 failed: no q' },
     ]);
@@ -65,6 +70,12 @@ describe('graphql-transport-ws', () => {
     const { peer, d, seen } = setup('graphql-transport-ws');
     peer.deliver('{"type":"connection_ack"}');
     peer.deliver('{"type":"ping"}');
+    expect(seen.messages.at(-1)?.view).toMatchObject({
+      label: '[ping]',
+      control: true,
+      heartbeat: true,
+    });
+    expect(seen.sent.at(-1)?.view).toMatchObject({ label: '[pong]', auto: true, heartbeat: true });
     d.input('subscription {', false);
     d.input('  a', false);
     d.input('}', false);
@@ -127,7 +138,11 @@ describe('legacy graphql-ws (subscriptions-transport-ws)', () => {
     const { peer, d, seen } = setup('graphql-ws');
     peer.deliver('{"type":"connection_ack"}');
     peer.deliver('{"type":"ka"}');
-    expect(seen.messages.at(-1)?.view).toMatchObject({ label: '[ka]', control: true });
+    expect(seen.messages.at(-1)?.view).toMatchObject({
+      label: '[ka]',
+      control: true,
+      heartbeat: true,
+    });
     d.input('subscription { t }', false);
     peer.deliver('{"id":"1","type":"data","payload":{"data":{"t":1}}}');
     expect(seen.messages.at(-1)?.view).toMatchObject({

@@ -149,6 +149,8 @@ describe('mqtt dialect', () => {
       label: 'SUBACK',
       body: 'subscribed to sensors/# (qos 1)',
     });
+    // Not a heartbeat: --hide-ping-pong keeps it.
+    expect(seen.messages.at(-1)?.view?.heartbeat).toBeUndefined();
     deliver({ cmd: 'puback', messageId: pub?.messageId as number });
     expect(d.outstanding()).toBe(0);
     expect(seen.settled).toBeGreaterThan(0);
@@ -321,7 +323,18 @@ describe('mqtt dialect', () => {
     connack();
     vi.advanceTimersByTime(5000);
     expect(sent().at(-1)).toMatchObject({ cmd: 'pingreq' });
+    expect(peer.sent.at(-1)?.view).toMatchObject({
+      auto: true,
+      control: true,
+      heartbeat: true,
+      label: 'PINGREQ',
+    });
     deliver({ cmd: 'pingresp' });
+    expect(seen.messages.at(-1)?.view).toMatchObject({
+      control: true,
+      heartbeat: true,
+      label: 'PINGRESP',
+    });
     vi.advanceTimersByTime(5000);
     expect(sent().filter((p) => p.cmd === 'pingreq')).toHaveLength(2);
     expect(seen.errors).toEqual([]);

@@ -45,8 +45,10 @@ describe('jsonrpc', () => {
     expect(seen.messages.at(-1)?.view).toMatchObject({
       label: '[#3 a · error -32000]',
       body: 'execution reverted',
-      control: true,
+      // An application message (counted, matched) that raw output leaves to the stderr line.
+      rawHidden: true,
     });
+    expect(seen.messages.at(-1)?.view?.control).toBeUndefined();
     expect(seen.errors).toEqual([
       {
         kind: 'application',
@@ -83,7 +85,7 @@ describe('jsonrpc', () => {
 });
 
 describe('cdp', () => {
-  it('no jsonrpc member; events by name are control (raw: results only) unless --events', () => {
+  it('no jsonrpc member; events by name are application messages, raw-hidden unless --events', () => {
     const { peer, d, seen } = setup(cdp as typeof jsonrpc);
     d.input('Page.navigate {"url":"about:blank"}', false);
     expect(peer.take()).toEqual([
@@ -92,12 +94,14 @@ describe('cdp', () => {
     peer.deliver('{"method":"Page.loadEventFired","params":{"timestamp":1}}');
     expect(seen.messages.at(-1)?.view).toMatchObject({
       label: 'Page.loadEventFired',
-      control: true,
+      rawHidden: true,
       dialect: { type: 'event', method: 'Page.loadEventFired' },
     });
+    expect(seen.messages.at(-1)?.view?.control).toBeUndefined();
     const withEvents = setup(cdp as typeof jsonrpc, { events: true });
     withEvents.peer.deliver('{"method":"Page.loadEventFired","params":{"timestamp":1}}');
     expect(withEvents.seen.messages.at(-1)?.view?.control).toBeUndefined();
+    expect(withEvents.seen.messages.at(-1)?.view?.rawHidden).toBeUndefined();
     expect(withEvents.seen.messages.at(-1)?.view?.text).toBe(
       '{"method":"Page.loadEventFired","params":{"timestamp":1}}',
     );

@@ -130,8 +130,17 @@ describe('SocketIoDialect on a fake peer', () => {
     vi.advanceTimersByTime(1400);
     peer.deliver('2');
     expect(peer.take()).toEqual(['3']);
-    expect(seen.sent.at(-1)?.view).toMatchObject({ auto: true, control: true, label: '[pong]' });
-    expect(seen.messages.at(-1)?.view).toMatchObject({ control: true, label: '[ping]' });
+    expect(seen.sent.at(-1)?.view).toMatchObject({
+      auto: true,
+      control: true,
+      heartbeat: true,
+      label: '[pong]',
+    });
+    expect(seen.messages.at(-1)?.view).toMatchObject({
+      control: true,
+      heartbeat: true,
+      label: '[ping]',
+    });
     vi.advanceTimersByTime(1400);
     expect(seen.errors).toEqual([]);
     vi.advanceTimersByTime(200);
@@ -168,7 +177,13 @@ describe('SocketIoDialect on a fake peer', () => {
     expect(peer.take()).toEqual(['42["message","hi"]']);
     vi.advanceTimersByTime(1000);
     expect(peer.take()).toEqual(['2']);
+    expect(seen.sent.at(-1)?.view).toMatchObject({ auto: true, heartbeat: true, label: '[ping]' });
     peer.deliver('3');
+    expect(seen.messages.at(-1)?.view).toMatchObject({
+      control: true,
+      heartbeat: true,
+      label: '[pong]',
+    });
     vi.advanceTimersByTime(1000);
     expect(peer.take()).toEqual(['2']);
     vi.advanceTimersByTime(500);
@@ -205,6 +220,8 @@ describe('SocketIoDialect on a fake peer', () => {
     const view = seen.messages.at(-1)?.view;
     expect(view?.label).toMatch(/^\[ack 0 · \d+\.\d ms\]$/);
     expect(view).toMatchObject({ body: '6', control: true });
+    // An answer, not a heartbeat: --hide-ping-pong keeps it.
+    expect(view?.heartbeat).toBeUndefined();
   });
 
   it("shows a server's ack request with its id, and /ack answers it", () => {
@@ -244,7 +261,7 @@ describe('SocketIoDialect on a fake peer', () => {
     });
   });
 
-  it('closing closes the transport only (no 41); the server disconnecting the namespace is an error', () => {
+  it('closing closes the transport only (no 41); the server disconnecting the namespace is exit 3', () => {
     const a = layer({ namespace: '/admin' });
     a.peer.deliver(OPEN);
     a.peer.deliver('40/admin,{"sid":"x"}');
@@ -256,7 +273,13 @@ describe('SocketIoDialect on a fake peer', () => {
     b.peer.deliver(OPEN);
     b.peer.deliver('40{"sid":"x"}');
     b.peer.deliver('41');
-    expect(b.seen.errors.map((e) => e.message)).toEqual(['the server disconnected namespace /']);
+    expect(b.seen.errors).toEqual([
+      {
+        kind: 'closed',
+        code: 'NAMESPACE_DISCONNECT',
+        message: 'the server disconnected namespace /',
+      },
+    ]);
   });
 
   it('a first message that is not an Engine.IO open packet fails at once', () => {

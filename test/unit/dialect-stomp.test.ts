@@ -171,6 +171,7 @@ describe('stomp dialect', () => {
     deliver('RECEIPT', [['receipt-id', header(subs[0] as StompFrame, 'receipt') ?? '']]);
     const receipt = seen.messages.at(-1)?.view;
     expect(receipt?.control).toBe(true);
+    expect(receipt?.heartbeat).toBeUndefined();
     expect(receipt?.body).toBe('subscribed to /topic/x (sub 1)');
     deliver(
       'MESSAGE',
@@ -281,7 +282,12 @@ describe('stomp dialect', () => {
     vi.advanceTimersByTime(10_000);
     const beats = peer.sent.slice(before);
     expect(beats.map((f) => f.text)).toEqual(['\n']);
-    expect(beats[0]?.view).toMatchObject({ auto: true, control: true, label: 'heart-beat' });
+    expect(beats[0]?.view).toMatchObject({
+      auto: true,
+      control: true,
+      heartbeat: true,
+      label: 'heart-beat',
+    });
     // Something every 10 s (max of 4000 and our 10000) keeps it alive…
     for (let i = 0; i < 3; i++) {
       vi.advanceTimersByTime(9000);
@@ -302,7 +308,7 @@ describe('stomp dialect', () => {
     const n = seen.messages.length;
     peer.deliver('\n', false);
     expect(seen.messages.slice(n).map((m) => m.view?.label)).toEqual(['heart-beat']);
-    expect(seen.messages.at(-1)?.view?.control).toBe(true);
+    expect(seen.messages.at(-1)?.view).toMatchObject({ control: true, heartbeat: true });
   });
 
   it('ERROR: its message and body, exit 5, a vhost hint, held input dropped, connection closed', () => {

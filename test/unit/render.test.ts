@@ -463,17 +463,30 @@ describe('message views (what layers made of a message)', () => {
     const r = createRenderer(base, { stdoutIsTTY: true, paint: p, paintErr: p });
     expect(r(view({ note: 'n' })).out).toContain(p.dim('n'));
   });
-  it('pretty: outgoing auto messages are > [auto]; --hide-ping-pong hides them and control messages; hidden hides', () => {
+  it('pretty: outgoing auto messages are > [auto]; --hide-ping-pong hides them and heartbeats; hidden hides', () => {
     const auto = msg('{"op":"pong"}', { direction: 'out', auto: true });
     expect(pretty(auto, { prettyJson: false })).toBe('> [auto] {"op":"pong"}\n');
     const viaView = msg('pong', { direction: 'out', view: { auto: true } });
     expect(pretty(viaView)).toBe('> [auto] pong\n');
-    const control = view({ control: true, label: '[heartbeat]', body: '' });
-    expect(pretty(control)).toBe('< [heartbeat]\n');
-    for (const ev of [auto, viaView, control]) {
+    const beat = view({ control: true, heartbeat: true, label: '[ping]', body: '' });
+    expect(pretty(beat)).toBe('< [ping]\n');
+    for (const ev of [auto, viaView, beat]) {
       expect(pretty(ev, { hidePingPong: true })).toBeUndefined();
     }
     expect(pretty(view({ hidden: true }))).toBeUndefined();
+  });
+  it('pretty: --hide-ping-pong keeps control messages that are not heartbeats (acks, complete, receipts)', () => {
+    const ack = view({ control: true, label: '[ack 3 · 4.1 ms]', body: '7', text: '[7]' });
+    const complete = view({ control: true, label: '[1 complete]', body: '' });
+    const receipt = view({ control: true, label: 'RECEIPT', body: 'subscribed to /q/a (sub 1)' });
+    expect(pretty(ack, { hidePingPong: true })).toBe('< [ack 3 · 4.1 ms] 7\n');
+    expect(pretty(complete, { hidePingPong: true })).toBe('< [1 complete]\n');
+    expect(pretty(receipt, { hidePingPong: true })).toBe('< RECEIPT subscribed to /q/a (sub 1)\n');
+    // A CDP event without --events, an error response: shown in pretty whatever the flag.
+    const event = view({ rawHidden: true, label: 'Page.loadEventFired', body: '{"t":1}' });
+    expect(pretty(event, { hidePingPong: true, prettyJson: false })).toBe(
+      '< Page.loadEventFired {"t":1}\n',
+    );
   });
   it('pretty: labels and bodies line up after timestamps and client ids', () => {
     const r = pretty({ ...view({ label: '[1 next]', body: '{"a":1}' }), client: 3 }) as string;
@@ -486,6 +499,12 @@ describe('message views (what layers made of a message)', () => {
     expect(raw(view({ text: '["chat","hi"]', label: 'chat' }))).toBe('["chat","hi"]\n');
     expect(raw(view({ text: 'a\x1bb' }), true)).toBe('a\\x1bb\n');
     expect(raw(view({ control: true, text: '2' }))).toBeUndefined();
+    expect(raw(view({ control: true, heartbeat: true, text: '' }))).toBeUndefined();
+    // Raw-hidden application messages (CDP events without --events, error responses).
+    expect(
+      raw(view({ rawHidden: true, text: '{"method":"Page.loadEventFired"}' })),
+    ).toBeUndefined();
+    expect(raw(view({ rawHidden: true, filtered: [1] }))).toBeUndefined();
     expect(raw(view({ hidden: true }))).toBeUndefined();
     expect(raw(view({ label: 'only a label' }))).toEqual(Buffer.from('raw\n'));
   });
@@ -497,6 +516,12 @@ describe('message views (what layers made of a message)', () => {
     });
     expect(json(msg('p'))).not.toHaveProperty('auto');
     expect(json(view({ control: true }))).toMatchObject({ control: true });
+    expect(json(view({ control: true }))).not.toHaveProperty('heartbeat');
+    expect(json(view({ control: true, heartbeat: true }))).toMatchObject({
+      control: true,
+      heartbeat: true,
+    });
+    expect(json(view({ rawHidden: true }))).not.toHaveProperty('control');
     expect(json(view({ dialect: { type: 'next', id: '1', payload: { a: 1 } } }))).toMatchObject({
       dialect: { type: 'next', id: '1', payload: { a: 1 } },
       data: 'raw',
