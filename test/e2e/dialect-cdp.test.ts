@@ -90,6 +90,33 @@ describe('cdp dialect against headless chromium', () => {
     expect(events.at(-1)).toBe('Page.loadEventFired');
   });
 
+  it('without --events: --count and --expect see events, raw output does not print them', async () => {
+    const base = [
+      '--dialect',
+      'cdp',
+      c.base,
+      '--target',
+      'page',
+      '-x',
+      'Page.enable',
+      '-x',
+      'Page.navigate {"url":"data:text/html,<p>counted</p>"}',
+      '--timeout',
+      '15',
+    ];
+    // Two results and at least the navigation's events: more than the results alone.
+    const counted = await runCli([...base, '--count', '4']);
+    expect(counted.stderr).not.toMatch(/^error:/m);
+    expect(counted.code).toBe(0);
+    const out = lines(counted.out).map((l) => JSON.parse(l) as { method?: unknown });
+    expect(out.length).toBeLessThanOrEqual(2);
+    expect(out.filter((o) => o.method !== undefined)).toEqual([]);
+    const expected = await runCli([...base, '--expect', 'Page\\.loadEventFired']);
+    expect(expected.code).toBe(0);
+    expect(expected.out).not.toContain('loadEventFired');
+    expect(lines(expected.out)).toHaveLength(2);
+  });
+
   it('pretty output names events and shows each result with its latency', async () => {
     const r = await runCli([
       '--dialect',

@@ -240,7 +240,7 @@ describe('graphql dialect against subscriptions-transport-ws (legacy graphql-ws)
     expect(r.out.match(/^Connected to /gm)?.length).toBe(2);
   });
 
-  it('connection_error is exit 5; --hide-ping-pong hides keep-alives', async () => {
+  it('connection_error is exit 5; --hide-ping-pong hides keep-alives, not complete', async () => {
     const bad = await runCli([
       '--dialect',
       'graphql',
@@ -271,6 +271,8 @@ describe('graphql dialect against subscriptions-transport-ws (legacy graphql-ws)
     expect(quiet.code).toBe(0);
     expect(quiet.out).not.toContain('[ka]');
     expect(quiet.out).toContain('[1 next]');
+    // Heartbeats only: the operation's complete is not a keep-alive.
+    expect(quiet.out).toContain('< [1 complete]');
   });
 });
 
