@@ -136,6 +136,22 @@ class Output {
     if (r.err !== undefined) this.sink.err(r.err);
   };
 
+  /**
+   * The receive fast path (SPEC §16): in raw output to a pipe, without --record, a plain
+   * received message is its payload (text + newline, binary as is): write it straight to the
+   * batched writer, without building an event. Undefined when events must be built.
+   */
+  get deliver(): ((data: Buffer, binary: boolean) => void) | undefined {
+    const o = this.options;
+    if (o.format !== 'raw' || this.recorder || this.io.stdoutIsTTY || o.binaryAs !== 'raw') {
+      return undefined;
+    }
+    return (data, binary) => {
+      if (binary) this.writer.write(data);
+      else this.writer.writeLine(data);
+    };
+  }
+
   /** -v lines on stderr. */
   readonly verbose = (line: string): void => this.sink.err(`${this.paintErr.dim('*')} ${line}\n`);
 
@@ -284,6 +300,7 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
   }
   const driver = new Controller({
     features,
+    deliver: out.deliver,
     maxMessageSize: options.connect.maxMessageSize,
     verbose: options.output.verbose ? out.verbose : undefined,
     connect: (signal) =>

@@ -32,6 +32,8 @@ export interface ControllerDeps {
   verbose?: (line: string) => void;
   /** --max-message-size. */
   maxMessageSize?: number;
+  /** Raw output to a pipe: write a plain received message's payload without an event. */
+  deliver?: (data: Buffer, binary: boolean) => void;
   /** A layer asks to connect again at once with other options; true = connect again (once). */
   retry?: () => Promise<boolean>;
   now?: () => number;
@@ -287,6 +289,12 @@ export class Controller implements Driver {
     const { goal } = this.life;
     // --count n prints exactly n messages; anything after the goal is not shown.
     if (goal.met || this.life.finished) return;
+    const deliver = this.deps.deliver;
+    if (deliver !== undefined && seen === undefined) {
+      deliver(data, binary);
+      if (goal.active && goal.record(data, binary)) this.close('done');
+      return;
+    }
     const view = goal.limit(seen);
     this.deps.emit({
       time: this.now(),
@@ -360,8 +368,8 @@ export class Controller implements Driver {
       if (!info.closeFrameReceived && !this.fatal && this.ourClose !== 'layer') {
         this.life.note(
           'warn',
-          // Either it timed out (CLOSE_WAIT_MS without data) or the server just dropped TCP.
-          'the server ended the connection without answering our close frame',
+          // Either CLOSE_WAIT_MS passed without data, or the server just dropped TCP.
+          `the server did not answer our close frame (within ${CLOSE_WAIT_MS / 1000} s of its last message, or it dropped the connection)`,
         );
       }
     } else if (!info.closeFrameReceived || !isNormalClose(info.code)) {
@@ -477,7 +485,8 @@ export class Controller implements Driver {
       this.life.to('closing');
       const closed = new Promise<void>((resolve) => old.once('close', () => resolve()));
       old.close(1000, '');
-      const guard = setTimeout(() => old.terminate(), CLOSE_WAIT_MS);
+      // An outer bound only: the Peer's own wait counts from the last data received.
+      const guard = setTimeout(() => old.terminate(), 6 * CLOSE_WAIT_MS);
       await closed;
       clearTimeout(guard);
     }
@@ -558,8 +567,8 @@ export class Controller implements Driver {
     if (this.ourClose === undefined) this.ourClose = why;
     if (peer.isClosed) return;
     if (this.life.phase === 'open') this.life.to('closing');
+    // The Peer waits CLOSE_WAIT_MS for the server's close frame, counted from the last data
+    // received: a server still sending its echoes is never cut off (SPEC §16, issue 10).
     peer.close(code, reason);
-    // ws's closeTimeout ends the socket after CLOSE_WAIT_MS; this guards the rest.
-    this.life.timers.after(CLOSE_WAIT_MS + 1000, () => peer.terminate());
   }
 }
