@@ -256,8 +256,9 @@ export class Controller implements Driver {
       onError: (err) => this.onError(err),
     });
     peer.on('close', (info) => this.onClose(peer, info));
-    if (!this.receiving) peer.pause();
+    // start() begins delivery; a pause for a backed-up stdout must come after it, not before.
     peer.start();
+    if (!this.receiving) peer.pause();
     this.flushPending();
     if (again) this.onReopened?.();
     if (this.inputEnded) this.armEndOfInput();

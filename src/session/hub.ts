@@ -185,8 +185,9 @@ export class Hub implements Driver {
       if (options.once) this.stop(1000);
     });
     // A client that connects while stdout is backed up waits like the others (defect 16).
-    if (!this.receiving) peer.pause();
+    // start() begins delivery; a pause for a backed-up stdout must come after it, not before.
     peer.start();
+    if (!this.receiving) peer.pause();
     this.flushQueue();
   }
 

@@ -38,7 +38,8 @@ export async function runPipe(
 ): Promise<Ending> {
   if (!(await ctl.open())) return ctl.ended;
   if (input.replay || session.mode === 'execute' || !input.stdin) {
-    await runMessages(ctl, session, input.replay);
+    // The run may end (--timeout, the server) while a message waits for its time.
+    await Promise.race([runMessages(ctl, session, input.replay), ctl.ended]);
     return ctl.ended;
   }
   return runStdin(ctl, session, input.stdin());

@@ -452,3 +452,65 @@ describe('signals with a stalled stdout (defect 17)', () => {
     expect(Date.now() - started).toBeLessThan(6000);
   }, 30_000);
 });
+
+describe('a --replay gap longer than setTimeout can hold (defect 17)', () => {
+  it('a 30-day gap waits (no TimeoutOverflowWarning, the message is not sent at once)', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-gap-'));
+    const file = join(dir, 'rec.jsonl');
+    const t0 = Date.parse('2026-11-01T00:00:00.000Z');
+    const event = (at: number, data: string) =>
+      JSON.stringify({
+        time: new Date(at).toISOString(),
+        event: 'message',
+        direction: 'out',
+        type: 'text',
+        size: data.length,
+        data,
+      });
+    writeFileSync(file, `${event(t0, 'first')}\n${event(t0 + 30 * 86_400_000, 'second')}\n`);
+    const got: string[] = [];
+    const s = await track(wsServer((ws) => ws.on('message', (d) => got.push(String(d)))));
+    const r = await runCli([s.url, '--replay', file, '--timeout', '1.5']);
+    expect(r.stderr).not.toMatch(/TimeoutOverflowWarning/);
+    expect(r.code).toBe(0);
+    expect(got).toEqual(['first']);
+  });
+});
+
+describe('listen mode: a client that connects while stdout is backed up (defect 16)', () => {
+  it('starts paused like the others, so memory stays bounded', async () => {
+    const child = spawn(process.execPath, [BIN, '-l', '0'], {
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    // Nobody reads wsx's stdout.
+    child.stdout.pause();
+    let err = '';
+    child.stderr.on('data', (d) => {
+      err += d;
+    });
+    try {
+      for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
+      const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
+      const chunk = Buffer.alloc(64 * 1024, 0x63);
+      const flood = async (ws: WebSocket, mib: number) => {
+        const until = Date.now() + 8000;
+        for (let i = 0; i < mib * 16 && Date.now() < until; i++) {
+          while (ws.bufferedAmount > 4 * 1024 * 1024 && Date.now() < until) await sleep(10);
+          ws.send(chunk);
+        }
+      };
+      const a = new WebSocket(`ws://127.0.0.1:${port}/`);
+      await new Promise((r) => a.once('open', r));
+      await flood(a, 64);
+      const b = new WebSocket(`ws://127.0.0.1:${port}/`);
+      await new Promise((r) => b.once('open', r));
+      await flood(b, 256);
+      expect(peakRssMiB(child.pid ?? 0)).toBeLessThan(200);
+      a.terminate();
+      b.terminate();
+    } finally {
+      child.kill('SIGKILL');
+      await new Promise((r) => child.once('close', r));
+    }
+  }, 40_000);
+});
