@@ -3,6 +3,7 @@
 // error that can be known before connecting is raised here (SPEC §11, §14).
 
 import { usageError } from '../errors.js';
+import type { RawFlags } from '../options.js';
 import { CODECS, type Codec } from '../views/codecs.js';
 import {
   BUILTINS,
@@ -58,24 +59,24 @@ export interface ConversationOptions {
   views: ViewOptions;
 }
 
-/** What these options read of the command line (RawFlags fields, as commander names them). */
-export interface ConversationFlags {
-  execute?: string[];
-  await?: string[];
-  /** -x and --await in command-line order (cli.ts collects them as commander parses). */
-  steps?: Array<{ kind: 'execute' | 'await'; value: string }>;
-  reply?: string[];
-  heartbeat?: string[];
-  var?: string[];
-  template?: boolean;
-  decode?: string;
-  decodeRaw?: boolean;
-  encode?: string;
-  proto?: string;
-  type?: string;
-  filter?: string;
-  binary?: boolean;
-}
+/** What these options read of the command line (RawFlags holds the one declaration). */
+export type ConversationFlags = Pick<
+  RawFlags,
+  | 'execute'
+  | 'await'
+  | 'steps'
+  | 'reply'
+  | 'heartbeat'
+  | 'var'
+  | 'template'
+  | 'decode'
+  | 'decodeRaw'
+  | 'encode'
+  | 'proto'
+  | 'type'
+  | 'filter'
+  | 'binary'
+>;
 
 const quote = (s: string) => (s.length > 40 ? `'${s.slice(0, 37)}…'` : `'${s}'`);
 

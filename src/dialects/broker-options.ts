@@ -3,6 +3,7 @@
 // socket is opened.
 
 import { usageError } from '../errors.js';
+import type { RawFlags } from '../options.js';
 
 export type Qos = 0 | 1 | 2;
 
@@ -25,18 +26,19 @@ export interface BrokerOptions {
   login: { user: string; pass: string | undefined } | undefined;
 }
 
-export interface BrokerFlags {
-  sub?: string[];
-  pub?: string;
-  qos?: string;
-  vhost?: string;
-  clientId?: string;
-  keepalive?: string;
-  mqttVersion?: string;
-  auth?: string;
-  /** -s: without --dialect, a stomp or mqtt subprotocol among them selects the dialect. */
-  subprotocol?: string[];
-}
+/** What these options read of the command line (RawFlags holds the one declaration). */
+export type BrokerFlags = Pick<
+  RawFlags,
+  | 'sub'
+  | 'pub'
+  | 'qos'
+  | 'vhost'
+  | 'clientId'
+  | 'keepalive'
+  | 'mqttVersion'
+  | 'auth'
+  | 'subprotocol'
+>;
 
 const BROKER_SUBPROTOCOLS: Readonly<Record<string, string>> = {
   'v10.stomp': 'stomp',

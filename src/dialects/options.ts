@@ -3,6 +3,7 @@
 // is loaded unless a dialect is actually in play).
 
 import { usageError } from '../errors.js';
+import type { RawFlags } from '../options.js';
 import { type BrokerFlags, type BrokerOptions, parseBrokerOptions } from './broker-options.js';
 
 export const DIALECT_NAMES = ['socketio', 'graphql', 'jsonrpc', 'cdp', 'stomp', 'mqtt'] as const;
@@ -37,16 +38,12 @@ export interface DialectOptions {
   broker: BrokerOptions;
 }
 
-/** The subset of RawFlags this module reads (options.ts holds the full type). */
-export interface DialectFlags extends BrokerFlags {
-  dialect?: string;
-  init?: string;
-  socketioVersion?: string;
-  socketioPath?: string;
-  variables?: string;
-  target?: string;
-  events?: boolean;
-}
+/** The subset of RawFlags this module reads (options.ts holds the one declaration). */
+export type DialectFlags = BrokerFlags &
+  Pick<
+    RawFlags,
+    'dialect' | 'init' | 'socketioVersion' | 'socketioPath' | 'variables' | 'target' | 'events'
+  >;
 
 function parseJson(name: string, raw: string): unknown {
   try {
