@@ -59,6 +59,25 @@ const inlineJqWasm: Plugin = {
 };
 const lazyMetafiles: Metafile[] = [];
 const requireFromRoot = createRequire(join(root, 'package.json'));
+/**
+ * commander requires node:child_process at its top for executable subcommands, which wsx never
+ * uses: that pulls child_process, dgram and their internals into every start-up. Defer it to
+ * first use (a patch of one line; the build fails if the line is gone, so an update is noticed).
+ */
+const lazyChildProcessInCommander: Plugin = {
+  name: 'lazy-child-process-in-commander',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]commander[\\/]lib[\\/]command\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const line = "const childProcess = require('node:child_process');";
+      if (!text.includes(line)) throw new Error(`commander changed: '${line}' not found`);
+      const lazy =
+        "let loadedChildProcess; const childProcess = new Proxy({}, { get: (_, key) => (loadedChildProcess ??= require('node:child_process'))[key] });";
+      return { contents: text.replace(line, lazy), loader: 'js' };
+    });
+  },
+};
+
 const lazyModules: Plugin = {
   name: 'lazy-modules',
   setup(b) {
@@ -111,7 +130,7 @@ const result = await build({
   supported: { 'dynamic-import': false },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external,
-  plugins: [lazyModules],
+  plugins: [lazyModules, lazyChildProcessInCommander],
   logLevel: 'warning',
 });
 

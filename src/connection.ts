@@ -4,6 +4,7 @@
 import type { Agent, ClientRequest, IncomingMessage } from 'node:http';
 import type { TLSSocket } from 'node:tls';
 import type { ClientOptions, WebSocket as WsSocket } from 'ws';
+import { monotonicMs } from './clock.js';
 import { WsxError } from './errors.js';
 import {
   CLOSE_TIMEOUT_OUTER_MS,
@@ -317,7 +318,7 @@ async function startHttp2(
   const { openSession, Http2Connector, Http2Unavailable } = await import(
     './transport/http2-client.js'
   );
-  timings.start = performance.now();
+  timings.start = monotonicMs();
   const verbose = hooks.verbose;
   const abort = new AbortController();
   const onAbort = () => abort.abort();
@@ -329,7 +330,7 @@ async function startHttp2(
       timedOut = true;
       abort.abort();
     },
-    Math.max(0, deadlineAt - performance.now()),
+    Math.max(0, deadlineAt - monotonicMs()),
   );
   const headerLines = (dir: string) =>
     verbose
@@ -343,10 +344,10 @@ async function startHttp2(
     request: headerLines('>'),
     response: headerLines('<'),
     tcp: () => {
-      timings.tcp = performance.now();
+      timings.tcp = monotonicMs();
     },
     tls: (socket: TLSSocket) => {
-      timings.tls = performance.now();
+      timings.tls = monotonicMs();
       if (verbose) for (const line of describeTls(socket)) verbose(line);
     },
   };
@@ -378,7 +379,7 @@ async function startHttp2(
 /** Open a client connection. Resolves with an open Peer or rejects with a WsxError. */
 export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Promise<Peer> {
   // The deadline counts from the very start; the -v timings from when the network work begins.
-  const deadlineAt = performance.now() + c.handshakeTimeoutMs;
+  const deadlineAt = monotonicMs() + c.handshakeTimeoutMs;
   const { default: WebSocket } = await import('ws');
   const url = new URL(c.url);
   const verbose = hooks.verbose;
@@ -391,7 +392,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       : undefined;
   const agent = c.proxyUrl && !h2 ? await proxyAgent(c.proxyUrl, c, abandon.signal) : undefined;
   // After a fallback the timings are the HTTP/1.1 connection's.
-  const t0 = h2 && timings.start !== undefined ? timings.start : performance.now();
+  const t0 = h2 && timings.start !== undefined ? timings.start : monotonicMs();
   if (!h2) {
     timings.tcp = undefined;
     timings.tls = undefined;
@@ -474,13 +475,13 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
             verbose(`> ${k}: ${sanitizeLine(maskHeaderValue(k, v))}`);
           req.once('socket', (socket) => {
             socket.once('lookup', () => {
-              timings.dns = performance.now();
+              timings.dns = monotonicMs();
             });
             socket.once('connect', () => {
-              timings.tcp = performance.now();
+              timings.tcp = monotonicMs();
             });
             socket.once('secureConnect', () => {
-              timings.tls = performance.now();
+              timings.tls = monotonicMs();
               tlsLines.push(...describeTls(socket as TLSSocket));
             });
           });
@@ -498,7 +499,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         for (const [k, v] of rawHeaderPairs(res.rawHeaders))
           verbose(`< ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
       }
-      const done = performance.now();
+      const done = monotonicMs();
       verbose(
         `timings: dns ${timings.dns === undefined ? '-' : ms(t0, timings.dns)}, tcp ${ms(t0, timings.tcp)}, ` +
           `tls ${timings.tls === undefined ? '-' : ms(timings.tcp ?? t0, timings.tls)}, handshake ${ms(t0, done)}`,
@@ -517,7 +518,7 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
         deadlineResolve();
         ws.terminate();
       },
-      Math.max(0, deadlineAt - performance.now()),
+      Math.max(0, deadlineAt - monotonicMs()),
     );
 
     const onAbort = () => {

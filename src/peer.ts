@@ -5,6 +5,7 @@
 
 import { EventEmitter } from 'node:events';
 import type WebSocket from 'ws';
+import { monotonicMs } from './clock.js';
 import { WsxError } from './errors.js';
 import { noteTraffic } from './memory.js';
 import { FrameEncoder } from './wire.js';
@@ -458,7 +459,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   ping(data: Buffer = Buffer.alloc(0)): void {
     if (!this.isOpen) return;
-    this.pendingPings.push({ key: data.toString('hex'), at: performance.now() });
+    this.pendingPings.push({ key: data.toString('hex'), at: monotonicMs() });
     if (this.pendingPings.length > 100) this.pendingPings.shift();
     this.ws.ping(data);
   }
@@ -520,7 +521,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     if (i === -1) return undefined;
     const at = this.pendingPings[i]?.at ?? 0;
     this.pendingPings.splice(0, i + 1);
-    return performance.now() - at;
+    return monotonicMs() - at;
   }
 }
 

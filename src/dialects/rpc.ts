@@ -3,6 +3,7 @@
 // with the next id; responses are matched to their request and shown with the latency; error
 // responses are exit 5; notifications/events are shown by method name.
 
+import { monotonicMs } from '../clock.js';
 import { usageError, WsxError } from '../errors.js';
 import type { MessagePeer, MessageView } from '../peer.js';
 import {
@@ -124,7 +125,7 @@ export class RpcDialect extends Dialect {
   }
 
   private track(id: unknown, method: string): void {
-    this.waiting.set(String(id), { method, sentAt: performance.now() });
+    this.waiting.set(String(id), { method, sentAt: monotonicMs() });
   }
 
   private requestView(msg: Json): MessageView {
@@ -187,7 +188,7 @@ export class RpcDialect extends Dialect {
     const pending = this.waiting.get(key);
     if (pending) this.waiting.delete(key);
     const name = pending?.method ?? '?';
-    const ms = pending ? performance.now() - pending.sentAt : undefined;
+    const ms = pending ? monotonicMs() - pending.sentAt : undefined;
     const timing = ms === undefined ? '' : ` · ${formatLatency(ms)}`;
     const latencyMs = ms === undefined ? undefined : Math.round(ms * 10) / 10;
     if (msg.error !== undefined) {

@@ -4,6 +4,7 @@
 // with optional acks and binary attachments, and shows events as `< chat "hi" {…}`.
 
 import { readFileSync } from 'node:fs';
+import { monotonicMs } from '../clock.js';
 import { describeFileError, usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
 import type { MessagePeer, MessageView } from '../peer.js';
@@ -160,7 +161,7 @@ export class SocketIoDialect extends Dialect {
       let label = event;
       if (wantAck) {
         packet.id = this.nextAck++;
-        this.acks.set(packet.id, { event, sentAt: performance.now() });
+        this.acks.set(packet.id, { event, sentAt: monotonicMs() });
         label = `${event} [ack ${packet.id}]`;
       }
       this.sendPacket(packet, {
@@ -473,7 +474,7 @@ export class SocketIoDialect extends Dialect {
         const id = p.id ?? -1;
         const mine = ours ? this.acks.get(id) : undefined;
         if (mine) this.acks.delete(id);
-        const ms = mine ? performance.now() - mine.sentAt : undefined;
+        const ms = mine ? monotonicMs() - mine.sentAt : undefined;
         this.show(data, binary, {
           label: `[ack ${id}${ms === undefined ? '' : ` · ${formatLatency(ms)}`}]`,
           body: args.map(showArg).join(' '),

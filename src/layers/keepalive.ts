@@ -3,6 +3,7 @@
 // cannot arrive: the deadline then waits for delivery to resume instead of killing a healthy
 // connection (issue 9, defect 8).
 
+import { monotonicMs } from '../clock.js';
 import { WsxError } from '../errors.js';
 import type { MessagePeer } from '../peer.js';
 import { Layer, type LayerContext } from './layer.js';
@@ -18,7 +19,7 @@ export class KeepaliveLayer extends Layer {
   readonly name = 'keepalive';
   private lastPong = 0;
   private paused = false;
-  /** performance.now() when the oldest unanswered ping was sent, undefined = none pending. */
+  /** monotonicMs() when the oldest unanswered ping was sent, undefined = none pending. */
   private waitingSince: number | undefined;
   private readonly interval: NodeJS.Timeout;
   private deadline: NodeJS.Timeout | undefined;
@@ -31,7 +32,7 @@ export class KeepaliveLayer extends Layer {
     super(inner, ctx);
     inner.on('pong', (_data, direction) => {
       if (direction !== 'in') return;
-      this.lastPong = performance.now();
+      this.lastPong = monotonicMs();
       this.waitingSince = undefined;
     });
     this.interval = setInterval(() => this.tick(), o.intervalMs);
@@ -40,7 +41,7 @@ export class KeepaliveLayer extends Layer {
 
   private tick(): void {
     if (!this.inner.isOpen) return;
-    const sentAt = performance.now();
+    const sentAt = monotonicMs();
     this.inner.ping(Buffer.alloc(0));
     this.o.showPing();
     if (this.o.timeoutMs === undefined) return;
@@ -61,7 +62,7 @@ export class KeepaliveLayer extends Layer {
     // Not reading: the pong may be sitting unread in the socket. Decide after resume().
     if (this.paused) return;
     const timeoutMs = this.o.timeoutMs ?? 0;
-    const late = performance.now() - since;
+    const late = monotonicMs() - since;
     if (late < timeoutMs) {
       this.arm(timeoutMs - late);
       return;
@@ -85,7 +86,7 @@ export class KeepaliveLayer extends Layer {
     this.paused = false;
     // The clock restarts: whatever waited in the socket is read now; give it a full timeout.
     if (this.waitingSince !== undefined) {
-      this.waitingSince = performance.now();
+      this.waitingSince = monotonicMs();
       if (this.deadline === undefined) this.arm(this.o.timeoutMs ?? 0);
     }
   }

@@ -1,7 +1,6 @@
 // The REPL's slash commands: one table with usage and help, validated arguments, no throws
 // into the socket library (SPEC §5).
 
-import { readFile, stat } from 'node:fs/promises';
 import {
   isSendableCloseCode,
   MAX_CLOSE_REASON_BYTES,
@@ -153,6 +152,8 @@ export const COMMANDS: Command[] = [
       if (path === '') throw usageError('/file needs a path');
       const limit = ctx.maxMessageSize ?? DEFAULT_MAX_FILE;
       const shown = sanitizeLine(path);
+      // Loaded here: every run loads this table, few send a file.
+      const { readFile, stat } = await import('node:fs/promises');
       let data: Buffer;
       try {
         // Look before reading: /dev/zero or a FIFO never ends, a directory is no message.

@@ -4,6 +4,7 @@
 
 import { isUtf8 } from 'node:buffer';
 import type { Readable } from 'node:stream';
+import { monotonicMs } from '../clock.js';
 import type { Ending } from '../errors.js';
 import type { SessionOptions } from '../options.js';
 import type { ReplayMessage } from '../recording.js';
@@ -60,10 +61,10 @@ async function runMessages(
   const sendAll = async () => {
     // A reconnect starts a new round; this one stops (no duplicates, no interleaving: defect 10).
     const mine = generation();
-    const start = performance.now();
+    const start = monotonicMs();
     for (const msg of messages) {
       if (speed > 0) {
-        const wait = start + msg.at / speed - performance.now();
+        const wait = start + msg.at / speed - monotonicMs();
         if (wait > 0) await sleep(wait);
       }
       // Stop when the connection is gone: the next one (if any) starts its own round.
