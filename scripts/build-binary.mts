@@ -6,7 +6,15 @@
 //   3. copy Node 24, strip its symbols, 4. inject the blob, 5. (macOS) re-sign ad hoc.
 
 import { execFileSync } from 'node:child_process';
-import { chmodSync, copyFileSync, realpathSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  copyFileSync,
+  readdirSync,
+  realpathSync,
+  rmSync,
+  statSync,
+  writeFileSync,
+} from 'node:fs';
 import { join } from 'node:path';
 
 const root = new URL('..', import.meta.url).pathname;
@@ -42,6 +50,10 @@ writeFileSync(
     {
       main: 'dist/wsx.cjs',
       output: 'dist/sea-prep.blob',
+      // The lazily loaded sub-bundles (dist/lazy/) travel inside the binary as assets.
+      assets: Object.fromEntries(
+        readdirSync(join(root, 'dist', 'lazy')).map((f) => [`lazy/${f}`, `dist/lazy/${f}`]),
+      ),
       useCodeCache: true,
       disableExperimentalSEAWarning: true,
     },

@@ -2,7 +2,7 @@
 // THIRD-PARTY-LICENSES for exactly the packages esbuild put in the bundle.
 
 import { createHash } from 'node:crypto';
-import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { join } from 'node:path';
 import { brotliCompressSync } from 'node:zlib';
@@ -58,6 +58,8 @@ const inlineJqWasm: Plugin = {
   },
 };
 const lazyMetafiles: Metafile[] = [];
+/** dist/lazy/<file>: the sub-bundles, written after the build. */
+const lazyFiles = new Map<string, string>();
 const requireFromRoot = createRequire(join(root, 'package.json'));
 /**
  * commander requires node:child_process at its top for executable subcommands, which wsx never
@@ -81,6 +83,20 @@ const lazyChildProcessInCommander: Plugin = {
 const lazyModules: Plugin = {
   name: 'lazy-modules',
   setup(b) {
+    // The one reader of lazy files: dist/lazy/ next to the bundle, or the binary's assets.
+    b.onResolve({ filter: /^wsx:lazy-reader$/ }, () => ({
+      path: 'reader',
+      namespace: 'lazy-reader',
+    }));
+    b.onLoad({ filter: /.*/, namespace: 'lazy-reader' }, () => ({
+      loader: 'js',
+      contents: `let sea;
+try { sea = require('node:sea'); } catch {}
+exports.readLazy = (file) =>
+  sea && sea.isSea && sea.isSea()
+    ? sea.getAsset('lazy/' + file, 'utf8')
+    : require('node:fs').readFileSync(require('node:path').join(__dirname, 'lazy', file), 'utf8');`,
+    }));
     b.onResolve({ filter: new RegExp(`^(${LAZY.join('|')})$`) }, (args) => ({
       path: args.path,
       namespace: 'lazy',
@@ -103,9 +119,14 @@ const lazyModules: Plugin = {
       });
       lazyMetafiles.push(sub.metafile);
       const code = `(function (exports, require, module) {${sub.outputFiles[0]?.text ?? ''}\n})`;
+      // A file of its own next to the bundle (an asset inside the standalone binary): the main
+      // bundle stays small, so every start-up reads and compiles less (issue 10).
+      const file = `${args.path.replace(/[^A-Za-z0-9.-]+/g, '_')}.cjs`;
+      lazyFiles.set(file, code);
       return {
         loader: 'js',
-        contents: `const fn = require('node:vm').runInThisContext(${JSON.stringify(code)}, { filename: 'wsx:${args.path}' });
+        contents: `const { readLazy } = require('wsx:lazy-reader');
+const fn = require('node:vm').runInThisContext(readLazy(${JSON.stringify(file)}), { filename: 'wsx:${args.path}' });
 fn(module.exports, require, module);`,
       };
     });
@@ -133,6 +154,11 @@ const result = await build({
   plugins: [lazyModules, lazyChildProcessInCommander],
   logLevel: 'warning',
 });
+
+const lazyDir = join(root, 'dist', 'lazy');
+rmSync(lazyDir, { recursive: true, force: true });
+mkdirSync(lazyDir, { recursive: true });
+for (const [file, code] of lazyFiles) writeFileSync(join(lazyDir, file), code);
 
 // The first line names this build (a hash of its content): bin/wsx.js keys its code cache on it.
 const bundlePath = join(root, 'dist', 'wsx.cjs');

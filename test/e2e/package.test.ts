@@ -48,14 +48,20 @@ describe('npm package', () => {
       .trim()
       .split('\n')
       .sort();
-    expect(files).toEqual([
-      'package/LICENSE',
-      'package/README.md',
-      'package/THIRD-PARTY-LICENSES',
-      'package/bin/wsx.js',
-      'package/dist/wsx.cjs',
-      'package/package.json',
-    ]);
+    // The lazily loaded sub-bundles: exactly the files the build wrote to dist/lazy/.
+    const lazy = readdirSync(join(root, 'dist', 'lazy')).map((f) => `package/dist/lazy/${f}`);
+    expect(lazy.length).toBeGreaterThan(5);
+    expect(files).toEqual(
+      [
+        'package/LICENSE',
+        'package/README.md',
+        'package/THIRD-PARTY-LICENSES',
+        'package/bin/wsx.js',
+        'package/dist/wsx.cjs',
+        ...lazy,
+        'package/package.json',
+      ].sort(),
+    );
     const pkg = JSON.parse(
       execFileSync('tar', ['-xzOf', tarball, 'package/package.json'], { encoding: 'utf8' }),
     );
@@ -86,5 +92,25 @@ describe('npm package', () => {
     const echo = await npmExec([server.url, '-x', 'packed', '-w', '0.2'], cwd);
     expect(echo.code).toBe(0);
     expect(echo.out).toBe('packed\n');
+    // The lazily loaded sub-bundles (dist/lazy/) are in the package: jq and msgpack load.
+    const lazy = await npmExec(
+      [
+        server.url,
+        '-x',
+        '{"a":{"b":42}}',
+        '--encode',
+        'msgpack',
+        '--decode',
+        'msgpack',
+        '--decode-raw',
+        '--filter',
+        '.a.b',
+        '-w',
+        '0.3',
+      ],
+      cwd,
+    );
+    expect(lazy.code, lazy.stderr).toBe(0);
+    expect(lazy.out).toBe('42\n');
   }, 120_000);
 });
