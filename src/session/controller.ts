@@ -70,6 +70,8 @@ export class Controller implements Driver {
   /** Called when the connection closes for good (the REPL stops reading). */
   onClosed: (() => void) | undefined;
   private receiving = true;
+  /** This connection had a protocol or connection error: no reconnect after it. */
+  private fatal = false;
 
   constructor(private readonly deps: ControllerDeps) {
     this.now = deps.now ?? Date.now;
@@ -343,7 +345,7 @@ export class Controller implements Driver {
   private afterClose(info: CloseInfo): void {
     // A layer that closed on purpose (a dialect whose handshake the broker refused) ended it.
     if (this.ourClose === undefined && info.initiatedByUs) this.ourClose = 'layer';
-    if (this.ourClose === undefined && isRetryableClose(info.code) && !this.hasFatalError()) {
+    if (this.ourClose === undefined && isRetryableClose(info.code) && !this.fatal) {
       void this.backOff(`the connection ended (${info.code})`).then(async (retry) => {
         if (retry) {
           if (await this.open()) return;
@@ -354,12 +356,6 @@ export class Controller implements Driver {
       return;
     }
     this.end(info);
-  }
-
-  private fatal = false;
-
-  private hasFatalError(): boolean {
-    return this.fatal;
   }
 
   private end(info: CloseInfo): void {

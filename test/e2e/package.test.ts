@@ -110,7 +110,7 @@ describe('npm package', () => {
       ],
       cwd,
     );
-    expect(lazy.code, lazy.stderr).toBe(0);
+    expect(lazy.code, lazy.err).toBe(0);
     expect(lazy.out).toBe('42\n');
   }, 120_000);
 });
