@@ -29,6 +29,27 @@ function peakRssMiB(pid: number): number {
   return m ? Number(m[1]) / 1024 : 0;
 }
 
+/** `wsx -l 0 …` as a child: its port once it listens, its stderr so far, and a stop that waits. */
+async function listenChild(args: string[], stdout: 'ignore' | 'pipe' = 'ignore') {
+  const child = spawn(process.execPath, [BIN, '-l', '0', ...args], {
+    stdio: ['ignore', stdout, 'pipe'],
+  });
+  let err = '';
+  child.stderr?.on('data', (d) => {
+    err += d;
+  });
+  for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
+  return {
+    child,
+    port: Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]),
+    err: () => err,
+    stop: async (signal: NodeJS.Signals = 'SIGTERM') => {
+      child.kill(signal);
+      await new Promise((r) => child.once('close', r));
+    },
+  };
+}
+
 describe('--reconnect with piped stdin (defect 1)', () => {
   it('a drop after the input ended: reconnects, then ends instead of hanging', async () => {
     const got: string[] = [];
@@ -286,16 +307,9 @@ describe('usage errors instead of internal errors (defect 13, 17)', () => {
 
 describe('listen mode memory is bounded (defect 5)', () => {
   it('--broadcast: a client that never reads is closed with 1008 past --max-backlog', async () => {
-    const child = spawn(process.execPath, [BIN, '-l', '0', '--broadcast', '--max-backlog', '4M'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
+    const l = await listenChild(['--broadcast', '--max-backlog', '4M']);
+    const { port } = l;
     try {
-      for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
       // The stalled client: a real handshake, then it never reads again.
       const stalled = tcpConnect(port, '127.0.0.1');
       stalled.write(
@@ -307,32 +321,24 @@ describe('listen mode memory is bounded (defect 5)', () => {
       await new Promise((r) => sender.once('open', r));
       const chunk = Buffer.alloc(64 * 1024, 0x61);
       // 128 MiB: far more than the backlog limit, paced by the sender's own buffer.
-      for (let i = 0; i < 2048 && !/1008/.test(err); i++) {
+      for (let i = 0; i < 2048 && !/1008/.test(l.err()); i++) {
         sender.send(chunk);
         while (sender.bufferedAmount > 4 * 1024 * 1024) await sleep(5);
       }
-      for (let i = 0; i < 100 && !/1008/.test(err); i++) await sleep(50);
-      expect(err).toMatch(/#1: more than 4 MiB unsent .*closing it with 1008/);
-      expect(peakRssMiB(child.pid ?? 0)).toBeLessThan(250);
+      for (let i = 0; i < 100 && !/1008/.test(l.err()); i++) await sleep(50);
+      expect(l.err()).toMatch(/#1: more than 4 MiB unsent .*closing it with 1008/);
+      expect(peakRssMiB(l.child.pid ?? 0)).toBeLessThan(250);
       sender.close();
       stalled.destroy();
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await l.stop();
     }
   }, 60_000);
 
   it('--echo: a client that does not take its echoes is not read from (memory stays flat)', async () => {
-    const child = spawn(process.execPath, [BIN, '-l', '0', '--echo'], {
-      stdio: ['ignore', 'ignore', 'pipe'],
-    });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
+    const l = await listenChild(['--echo']);
+    const { port } = l;
     try {
-      for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
       await new Promise((r) => ws.once('open', r));
       // Never read the echoes.
@@ -349,34 +355,27 @@ describe('listen mode memory is bounded (defect 5)', () => {
         ws.send(chunk);
         sent++;
       }
-      expect(peakRssMiB(child.pid ?? 0)).toBeLessThan(250);
+      expect(peakRssMiB(l.child.pid ?? 0)).toBeLessThan(250);
       ws.terminate();
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await l.stop();
     }
   }, 60_000);
 
   it('a client sending invalid UTF-8 is reported as the client, not the server (defect 16)', async () => {
-    const child = spawn(process.execPath, [BIN, '-l', '0'], { stdio: ['pipe', 'pipe', 'pipe'] });
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
+    const l = await listenChild([]);
+    const { port } = l;
     try {
-      for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
       const ws = new WebSocket(`ws://127.0.0.1:${port}/`);
       await new Promise((r) => ws.once('open', r));
       const closed = new Promise<number>((r) => ws.once('close', (c) => r(c)));
       ws.send(Buffer.from([0xff, 0xfe]), { binary: false });
       expect(await closed).toBe(1007);
-      for (let i = 0; i < 40 && !/UTF-8/.test(err); i++) await sleep(25);
-      expect(err).toMatch(/the client sent text .* not valid UTF-8/);
-      expect(err).not.toMatch(/the server sent/);
+      for (let i = 0; i < 40 && !/UTF-8/.test(l.err()); i++) await sleep(25);
+      expect(l.err()).toMatch(/the client sent text .* not valid UTF-8/);
+      expect(l.err()).not.toMatch(/the server sent/);
     } finally {
-      child.kill('SIGTERM');
-      await new Promise((r) => child.once('close', r));
+      await l.stop();
     }
   });
 });
@@ -479,18 +478,11 @@ describe('a --replay gap longer than setTimeout can hold (defect 17)', () => {
 
 describe('listen mode: a client that connects while stdout is backed up (defect 16)', () => {
   it('starts paused like the others, so memory stays bounded', async () => {
-    const child = spawn(process.execPath, [BIN, '-l', '0'], {
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
+    const l = await listenChild([], 'pipe');
     // Nobody reads wsx's stdout.
-    child.stdout.pause();
-    let err = '';
-    child.stderr.on('data', (d) => {
-      err += d;
-    });
+    l.child.stdout?.pause();
+    const { port } = l;
     try {
-      for (let i = 0; i < 100 && !/Listening on/.test(err); i++) await sleep(50);
-      const port = Number(/127\.0\.0\.1:(\d+)/.exec(err)?.[1]);
       const chunk = Buffer.alloc(64 * 1024, 0x63);
       const flood = async (ws: WebSocket, mib: number) => {
         const until = Date.now() + 8000;
@@ -505,12 +497,11 @@ describe('listen mode: a client that connects while stdout is backed up (defect 
       const b = new WebSocket(`ws://127.0.0.1:${port}/`);
       await new Promise((r) => b.once('open', r));
       await flood(b, 256);
-      expect(peakRssMiB(child.pid ?? 0)).toBeLessThan(200);
+      expect(peakRssMiB(l.child.pid ?? 0)).toBeLessThan(200);
       a.terminate();
       b.terminate();
     } finally {
-      child.kill('SIGKILL');
-      await new Promise((r) => child.once('close', r));
+      await l.stop('SIGKILL');
     }
   }, 40_000);
 });
