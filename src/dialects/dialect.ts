@@ -6,7 +6,7 @@
 import { toWsxError, usageError, WsxError } from '../errors.js';
 import { Layer, type LayerContext } from '../layers/layer.js';
 import type { ConnectOptions } from '../options.js';
-import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
 import { parseHex } from '../session/commands.js';
 import type { DialectName, DialectOptions } from './options.js';
 
@@ -89,6 +89,11 @@ export abstract class Dialect extends Layer {
   private handshakeTimer: NodeJS.Timeout | undefined;
   private readonly table: Map<string, DialectCommand>;
   protected readonly options: DialectOptions;
+  /**
+   * A frame sent as `raw` but shown (json output, --record) as `shown`: a CONNECT with its
+   * password masked. Cleared once its 'sent' event has gone out.
+   */
+  protected secret: { raw: Buffer; shown: Buffer } | undefined;
 
   constructor(
     inner: MessagePeer,
@@ -98,6 +103,14 @@ export abstract class Dialect extends Layer {
     super(inner, env.ctx);
     this.options = env.options;
     this.table = new Map([...COMMON_COMMANDS, ...commands].map((c) => [c.name, c]));
+  }
+
+  override emit<K>(event: K | keyof PeerEvents, ...args: unknown[]): boolean {
+    if (event === 'sent' && this.secret !== undefined && args[0] === this.secret.raw) {
+      args[0] = this.secret.shown;
+      this.secret = undefined;
+    }
+    return (super.emit as (e: unknown, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   // ---- what each dialect implements ----

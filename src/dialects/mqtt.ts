@@ -16,7 +16,7 @@ import {
 } from 'mqtt-packet';
 import { usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
-import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import type { Qos } from './broker-options.js';
 import { completeLogin } from './broker-options.js';
@@ -142,8 +142,6 @@ export class MqttDialect extends Dialect {
   private receiveMaximum = Number.POSITIVE_INFINITY;
   private readonly queued: Array<{ topic: string; payload: Buffer; qos: Qos; retain: boolean }> =
     [];
-  /** The CONNECT packet as sent, and as events show it (the password masked). */
-  private secret: { raw: Buffer; shown: Buffer } | undefined;
   private disconnected = false;
 
   constructor(inner: MessagePeer, env: DialectEnv<MqttState>) {
@@ -631,15 +629,6 @@ export class MqttDialect extends Dialect {
       });
     }
     this.inner.close(code, reason);
-  }
-
-  /** The 'sent' event of the CONNECT packet carries the masked copy (json output, --record). */
-  override emit<K>(event: K | keyof PeerEvents, ...args: unknown[]): boolean {
-    if (event === 'sent' && this.secret !== undefined && args[0] === this.secret.raw) {
-      args[0] = this.secret.shown;
-      this.secret = undefined;
-    }
-    return (super.emit as (e: unknown, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   protected override onClose(info: CloseInfo): void {

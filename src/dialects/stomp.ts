@@ -6,7 +6,7 @@
 import { isUtf8 } from 'node:buffer';
 import { toWsxError, usageError, WsxError } from '../errors.js';
 import type { ConnectOptions } from '../options.js';
-import type { CloseInfo, MessagePeer, MessageView, PeerEvents } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import { completeLogin } from './broker-options.js';
 import { Dialect, type DialectCommand, type DialectEnv, type DialectSpec } from './dialect.js';
@@ -168,8 +168,6 @@ export class StompDialect extends Dialect {
   private nextAck = 1;
   private disconnecting = false;
   private disconnectTimer: NodeJS.Timeout | undefined;
-  /** The CONNECT frame as sent, and as events show it (the passcode masked). */
-  private secret: { raw: Buffer; shown: Buffer } | undefined;
   /** The broker sent ERROR: its close is expected (exit 5, not 1). */
   private refused = false;
 
@@ -405,15 +403,6 @@ export class StompDialect extends Dialect {
     this.stop();
     this.abandon();
     this.inner.close(1000, '');
-  }
-
-  /** The 'sent' event of the CONNECT frame carries the masked copy (json output, --record). */
-  override emit<K>(event: K | keyof PeerEvents, ...args: unknown[]): boolean {
-    if (event === 'sent' && this.secret !== undefined && args[0] === this.secret.raw) {
-      args[0] = this.secret.shown;
-      this.secret = undefined;
-    }
-    return (super.emit as (e: unknown, ...a: unknown[]) => boolean)(event, ...args);
   }
 
   protected override onClose(info: CloseInfo): void {
