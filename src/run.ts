@@ -28,7 +28,6 @@ import { type AskSecret, loadTlsMaterial, prepareConnect } from './prepare.js';
 import { parseRecording, type ReplayMessage } from './recording.js';
 import { createRenderer, errorLines, palette } from './render/renderer.js';
 import { type Palette, PLAIN } from './render/text.js';
-import { registerCommands } from './session/commands.js';
 import { Controller } from './session/controller.js';
 import type { Driver } from './session/driver.js';
 import { historyPath } from './session/history.js';
@@ -266,6 +265,7 @@ async function drive(
       setSink: (s) => out.setSink(s),
       // A dialect may say when a typed line is whole (GraphQL: the braces balance).
       continues: features.find((f) => f.continues)?.continues,
+      commands: features.flatMap((f) => f.commands ?? []),
     });
   }
   return runPipe(driver, session, {
@@ -284,7 +284,6 @@ async function clientDriver(options: ClientOptions, out: Output, ctx: RunContext
     target = { ...target, url: demo.url, noProxy: true };
   }
   const features = await featuresFor(options);
-  registerCommands(features.flatMap((f) => f.commands ?? []));
   const layerCtx: LayerContext = {
     now: Date.now,
     note: (level, text) => out.emit({ time: Date.now(), event: 'note', level, text }),
@@ -336,7 +335,6 @@ async function listenDriver(options: ListenOptions, out: Output, ctx: RunContext
     import('./session/hub.js'),
   ]);
   const features = await featuresFor(options);
-  registerCommands(features.flatMap((f) => f.commands ?? []));
   const driver = new Hub({
     features,
     start: () =>

@@ -22,6 +22,8 @@ export interface CommandContext {
   layer<T extends MessagePeer>(name: string): T | undefined;
   /** --max-message-size: the largest file /file sends. */
   maxMessageSize?: number;
+  /** The run's layer commands (a dialect's /emit, /sub, …), besides the built-in table. */
+  commands?: readonly Command[];
 }
 
 /** /file's limit when the session does not say (the --max-message-size default). */
@@ -234,7 +236,7 @@ export const COMMANDS: Command[] = [
     usage: '/help',
     help: 'this list',
     needsPeer: false,
-    run: (_args, ctx) => ctx.print(helpText(ctx.driver.kind)),
+    run: (_args, ctx) => ctx.print(helpText(ctx.driver.kind, ctx.commands)),
   },
   {
     name: 'quit',
@@ -246,18 +248,14 @@ export const COMMANDS: Command[] = [
   },
 ];
 
-/** A layer's commands join the table for this run (before the REPL starts). */
-export function registerCommands(commands: Command[]): void {
-  for (const c of commands) {
-    if (!COMMANDS.some((x) => x.name === c.name)) COMMANDS.push(c);
-  }
-}
+/** The built-in table plus the run's layer commands (`extra`), for one kind of driver. */
+const commandsFor = (kind: Driver['kind'], extra: readonly Command[]) =>
+  [...COMMANDS, ...extra.filter((c) => !COMMANDS.some((x) => x.name === c.name))].filter(
+    (c) => c.only === undefined || c.only === kind,
+  );
 
-const commandsFor = (kind: Driver['kind']) =>
-  COMMANDS.filter((c) => c.only === undefined || c.only === kind);
-
-export function helpText(kind: Driver['kind']): string {
-  const list = commandsFor(kind);
+export function helpText(kind: Driver['kind'], extra: readonly Command[] = []): string {
+  const list = commandsFor(kind, extra);
   const width = Math.max(...list.map((c) => c.usage.length)) + 2;
   const rows = list.map((c) => {
     const alias = c.aliases?.length ? ` (${c.aliases.map((a) => `/${a}`).join(', ')})` : '';
@@ -272,15 +270,23 @@ export function helpText(kind: Driver['kind']): string {
   ].join('\n');
 }
 
-export function findCommand(name: string, kind: Driver['kind']): Command | undefined {
+export function findCommand(
+  name: string,
+  kind: Driver['kind'],
+  extra: readonly Command[] = [],
+): Command | undefined {
   const n = name.toLowerCase();
-  return commandsFor(kind).find((c) => c.name === n || c.aliases?.includes(n));
+  return commandsFor(kind, extra).find((c) => c.name === n || c.aliases?.includes(n));
 }
 
 /** Tab completion for command names. */
-export function completeCommand(line: string, kind: Driver['kind']): [string[], string] {
+export function completeCommand(
+  line: string,
+  kind: Driver['kind'],
+  extra: readonly Command[] = [],
+): [string[], string] {
   if (!line.startsWith('/') || line.includes(' ')) return [[], line];
-  const names = commandsFor(kind)
+  const names = commandsFor(kind, extra)
     .flatMap((c) => [c.name, ...(c.aliases ?? [])])
     .map((n) => `/${n}`);
   const hits = names.filter((n) => n.startsWith(line.toLowerCase()));

@@ -14,7 +14,13 @@ import type { InStream, OutStream } from '../io.js';
 import type { SessionOptions } from '../options.js';
 import { errorLines } from '../render/renderer.js';
 import type { Palette } from '../render/text.js';
-import { type CommandContext, completeCommand, findCommand, parseSlash } from './commands.js';
+import {
+  type Command,
+  type CommandContext,
+  completeCommand,
+  findCommand,
+  parseSlash,
+} from './commands.js';
 import type { Driver } from './driver.js';
 import { HISTORY_SIZE, loadHistory, saveHistory } from './history.js';
 import { jsonContinues } from './json-continuation.js';
@@ -37,6 +43,8 @@ export interface ReplDeps {
    * starts `{` or `[` and is not yet complete JSON (SPEC §5).
    */
   continues?: (text: string) => boolean;
+  /** The run's layer commands (a dialect's, /filter), besides the built-in table. */
+  commands?: readonly Command[];
 }
 
 const PROMPT = '> ';
@@ -58,12 +66,13 @@ export async function runRepl(
     history,
     historySize: session.history ? HISTORY_SIZE : 0,
     removeHistoryDuplicates: true,
-    completer: (line: string) => completeCommand(line, ctl.kind),
+    completer: (line: string) => completeCommand(line, ctl.kind, commands),
     tabSize: 2,
   });
   let active = true;
   let buffer: string | undefined; // a message being continued over several lines
   const continues = deps.continues ?? jsonContinues;
+  const commands = deps.commands ?? [];
 
   /**
    * readline's redraw first moves up `prevRows`, the row of the cursor within the prompt and line
@@ -117,11 +126,12 @@ export async function runRepl(
     now: () => Date.now(),
     layer: (name) => ctl.layer?.(name),
     maxMessageSize: ctl.maxMessageSize,
+    commands,
   };
 
   const runCommand = async (line: string) => {
     const { name, args } = parseSlash(line);
-    const cmd = findCommand(name, ctl.kind);
+    const cmd = findCommand(name, ctl.kind, commands);
     if (!cmd) {
       showError(
         new WsxError('usage', `unknown command '/${name}'`, {
