@@ -15,8 +15,8 @@ if (argv.length === 3 && argv[2] === '--version') {
  * Compiling the bundle is most of wsx's start-up. V8 can skip it with a code cache made after a
  * run (so it holds the functions that kind of run needed, not just the top level), kept per kind
  * of run in $XDG_CACHE_HOME/wsx. It is used only for the same bundle (its build hash, size and
- * mtime) and the same Node; V8 verifies the rest, including a checksum (the flag below), and a
- * stale, corrupt or rejected cache is rewritten at exit. `wsx --help` alone prints the text the
+ * mtime) and the same Node, and only if its SHA-1 (next to the key) matches; V8 verifies the
+ * rest, and a stale, corrupt or rejected cache is rewritten at exit. `wsx --help` alone prints the text the
  * same bundle printed before, for the same terminal width, without loading the bundle at all.
  */
 function run() {
@@ -33,7 +33,7 @@ function run() {
   const head = Buffer.alloc(64);
   fs.readSync(fd, head, 0, 64, 0);
   const build = /^\/\/ wsx (\S+)/.exec(head.latin1Slice())?.[1];
-  const key = `wsx-code-cache 1 ${build} ${stat.size} ${stat.mtimeMs}\n`;
+  const key = `wsx-code-cache 2 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')
     ? 'help'
@@ -53,17 +53,21 @@ function run() {
   const source = fs.readFileSync(fd, 'latin1');
   fs.closeSync(fd);
   const cacheFile = path.join(dir, `${kind}-${process.version}-${process.arch}.bin`);
-  const cached = readKeyed(cacheFile, key);
-  debug(cached ? 'found' : 'missing or stale');
-  // Checksum creation and verification of code caches (on by default only in V8 debug builds):
-  // a damaged file is rejected instead of deserialized.
-  require('node:v8').setFlagsFromString('--verify-snapshot-checksum');
+  const stored = readKeyed(cacheFile, key);
+  debug(stored ? 'found' : 'missing or stale');
+  // A damaged file is rejected, never deserialized: V8 checks a code cache's checksum only in its
+  // debug builds (the flag that turns it on loads node:v8, 2 ms). node:crypto loads anyway (ws).
+  const cached = stored && checked(stored);
   const vm = require('node:vm');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData: cached });
-  if (cached) debug(script.cachedDataRejected ? 'rejected' : 'used');
-  if (!cached || script.cachedDataRejected) {
-    onExit.push(() => writeKeyed(cacheFile, key, script.createCachedData()));
+  const rejected = stored && (!cached || script.cachedDataRejected);
+  if (stored) debug(rejected ? 'rejected' : 'used');
+  if (!stored || rejected) {
+    onExit.push(() => {
+      const data = script.createCachedData();
+      writeKeyed(cacheFile, key, Buffer.concat([Buffer.from(`${sha1(data)}\n`), data]));
+    });
   }
   if (onExit.length > 0) {
     process.once('exit', () => {
@@ -72,8 +76,20 @@ function run() {
     });
   }
   const mod = { exports: {}, filename: file, id: file, loaded: false };
-  const req = require('node:module').createRequire(file);
-  script.runInThisContext()(mod.exports, req, mod, file, path.dirname(file));
+  // This file's require: the bundle loads only builtins (and ws's optional add-ons, found from
+  // bin/ as from dist/). node:module's createRequire would load the ESM loader, 1 ms.
+  script.runInThisContext()(mod.exports, require, mod, file, path.dirname(file));
+}
+
+/** The V8 data of a stored code cache if its SHA-1 line matches it, else undefined. */
+function checked(stored) {
+  const nl = stored.indexOf(10);
+  const data = stored.subarray(nl + 1);
+  return nl === 40 && stored.latin1Slice(0, 40) === sha1(data) ? data : undefined;
+}
+
+function sha1(data) {
+  return require('node:crypto').createHash('sha1').update(data).digest('hex');
 }
 
 /** Print the cached help text (true), or arrange for this run's help text to be cached. */

@@ -3,7 +3,7 @@
 // survived a scavenge) cannot pile up towards V8's 64 MiB external-memory trigger. Measured:
 // peak RSS receiving 3 M messages went from 100 MB to 72 MB (1 M: 75 → 70 MB), same CPU time.
 
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.js';
 
 /** Traffic between two collections; a full GC of wsx's small heap takes a few ms. */
 const EVERY_BYTES = 4 * 1024 * 1024;
@@ -18,9 +18,8 @@ let queued = false;
 /** V8's gc(), exposed on demand (a new context gets the `gc` global once the flag is set). */
 function gcFunction(): (() => void) | null {
   try {
-    const req = createRequire('/');
-    (req('node:v8') as typeof import('node:v8')).setFlagsFromString('--expose-gc');
-    const fn = (req('node:vm') as typeof import('node:vm')).runInNewContext('gc') as unknown;
+    builtin<typeof import('node:v8')>('node:v8').setFlagsFromString('--expose-gc');
+    const fn = builtin<typeof import('node:vm')>('node:vm').runInNewContext('gc') as unknown;
     return typeof fn === 'function' ? (fn as () => void) : null;
   } catch {
     return null;

@@ -1,7 +1,7 @@
 // The send fast path's framing (RFC 6455 §5.2): many data messages → frames in one buffer, masked
 // 32 bits at a time, so a stdin chunk of small lines costs one socket write instead of one each.
 
-import { createRequire } from 'node:module';
+import { builtin } from './builtin.js';
 
 /** Masking keys come from this many random bytes at a time (as ws does: one fill per 2,048). */
 const POOL_SIZE = 8192;
@@ -23,8 +23,7 @@ let randomFill: ((b: Buffer) => void) | undefined;
 function writeMaskKey(out: Buffer, at: number): void {
   if (poolPos + 4 > POOL_SIZE) {
     pool ??= Buffer.allocUnsafeSlow(POOL_SIZE);
-    randomFill ??= (createRequire('/')('node:crypto') as typeof import('node:crypto'))
-      .randomFillSync;
+    randomFill ??= builtin<typeof import('node:crypto')>('node:crypto').randomFillSync;
     randomFill(pool);
     poolPos = 0;
   }

@@ -2,6 +2,7 @@
 // valid, and ignored then rewritten when the bundle changes or the file is corrupt.
 
 import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import {
   copyFileSync,
   mkdirSync,
@@ -79,6 +80,15 @@ describe('bin/wsx.js start-up caches', () => {
     const r = run('-h', '-q');
     expect(r.out).toContain('Usage: wsx');
     expect(r.notes).toEqual(['found', 'rejected', 'written']);
+    expect(run('-h', '-q').notes).toEqual(['found', 'used']);
+    // Data that passes wsx's SHA-1 check but is not V8's (as if another Node had written it) is
+    // rejected by V8 itself, and rewritten too.
+    const good = readFileSync(file);
+    const keyEnd = good.indexOf(10) + 1;
+    const foreign = Buffer.alloc(good.length - keyEnd - 41, 0x37);
+    const line = `${createHash('sha1').update(foreign).digest('hex')}\n`;
+    writeFileSync(file, Buffer.concat([good.subarray(0, keyEnd), Buffer.from(line), foreign]));
+    expect(run('-h', '-q').notes).toEqual(['found', 'rejected', 'written']);
     expect(run('-h', '-q').notes).toEqual(['found', 'used']);
     // Garbage, or an empty file, is a stale cache.
     writeFileSync(file, 'not a cache');
