@@ -80,6 +80,45 @@ const lazyChildProcessInCommander: Plugin = {
   },
 };
 
+/**
+ * ws requires node:https and node:tls at its top, so a ws:// run would load TLS (and its share of
+ * node:crypto) for nothing: about 1.5 ms of start-up. Load each where ws uses it, for wss:// only.
+ * The build fails if a line is gone, so a ws update is noticed; test/unit/perf-startup.test.ts
+ * checks that a ws:// run loads neither and a wss:// run works.
+ */
+const lazyTlsInWs: Plugin = {
+  name: 'lazy-tls-in-ws',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ws[\\/]lib[\\/]websocket\.js$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      const patches: Array<[string, string, string]> = [
+        [
+          "const https = require('https');",
+          "let loadedHttps; const https = { get request() { return (loadedHttps ??= require('https')).request; } };",
+          'isSecure ? https.request : http.request',
+        ],
+        [
+          "const tls = require('tls');",
+          "let loadedTls; const tls = { connect: (options) => (loadedTls ??= require('tls')).connect(options) };",
+          'return tls.connect(options);',
+        ],
+      ];
+      for (const [line, lazy, use] of patches) {
+        if (!text.includes(line) || !text.includes(use)) {
+          throw new Error(`ws changed: '${line}' or '${use}' not found`);
+        }
+        text = text.replace(line, lazy);
+      }
+      // Nothing else of either module may be used: the stand-ins have only these members.
+      const rest = text.replace(/https\.request|tls\.connect\(/g, '');
+      if (/\b(https|tls)\.[a-zA-Z]/.test(rest.replace(/\/\*[\s\S]*?\*\/|\/\/.*$/gm, ''))) {
+        throw new Error('ws changed: it uses more of node:https or node:tls than request/connect');
+      }
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+
 const lazyModules: Plugin = {
   name: 'lazy-modules',
   setup(b) {
@@ -151,7 +190,7 @@ const result = await build({
   supported: { 'dynamic-import': false },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external,
-  plugins: [lazyModules, lazyChildProcessInCommander],
+  plugins: [lazyModules, lazyChildProcessInCommander, lazyTlsInWs],
   logLevel: 'warning',
 });
 

@@ -5,32 +5,64 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { echoServer } from '../fixtures/servers.js';
+import { makeCerts } from '../fixtures/certs.js';
+import { echoServer, tlsWsServer } from '../fixtures/servers.js';
 import { runCli } from '../helpers/cli.js';
 import { tracker } from '../helpers/spawn.js';
 
 const track = tracker();
 
+/** Runs the CLI and returns what it printed and the Node modules it loaded. */
+async function modulesOf(args: string[], env: Record<string, string> = {}) {
+  const dir = mkdtempSync(join(tmpdir(), 'wsx-startup-'));
+  const out = join(dir, 'modules.txt');
+  const preload = join(dir, 'record.cjs');
+  writeFileSync(
+    preload,
+    `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
+  );
+  const r = await runCli(args, { env: { NODE_OPTIONS: `--require ${preload}`, ...env } });
+  return { ...r, loaded: readFileSync(out, 'utf8').split('\n') };
+}
+
 describe('start-up loads only what the run needs', () => {
-  it('a plain -x run loads no child_process, perf_hooks or fs/promises', async () => {
+  it('a plain ws:// -x run loads no TLS, child_process, perf_hooks, fs/promises, v8 or module', async () => {
     const s = await track(echoServer());
-    const dir = mkdtempSync(join(tmpdir(), 'wsx-startup-'));
-    const out = join(dir, 'modules.txt');
-    const preload = join(dir, 'record.cjs');
-    writeFileSync(
-      preload,
-      `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
-    );
-    const r = await runCli([s.url, '-x', 'hello', '-w', '0'], {
-      env: { NODE_OPTIONS: `--require ${preload}` },
-    });
+    const r = await modulesOf([s.url, '-x', 'hello', '-w', '0']);
     expect(r.code).toBe(0);
     expect(r.out).toBe('hello\n');
-    const loaded = readFileSync(out, 'utf8').split('\n');
-    for (const name of ['child_process', 'perf_hooks', 'fs/promises', 'dgram']) {
-      expect(loaded, name).not.toContain(`NativeModule ${name}`);
+    // tls and https: ws requires them at its top, the build makes them lazy (scripts/build.mts).
+    // v8 and module: bin/wsx.js checks the code cache itself and passes its own require.
+    for (const name of [
+      'tls',
+      'https',
+      '_tls_wrap',
+      'child_process',
+      'perf_hooks',
+      'fs/promises',
+      'dgram',
+      'v8',
+      'module',
+    ]) {
+      expect(r.loaded, name).not.toContain(`NativeModule ${name}`);
     }
     // The proof that the list is real: what the run does need is in it.
-    expect(loaded).toContain('NativeModule net');
+    expect(r.loaded).toContain('NativeModule net');
+    expect(r.loaded).toContain('NativeModule http');
+  });
+
+  it('a wss:// run loads TLS where ws needs it, and works', async () => {
+    const certs = makeCerts();
+    const s = await track(
+      tlsWsServer({ cert: certs.server.certPem, key: certs.server.keyPem }, (ws) =>
+        ws.on('message', (d, b) => ws.send(d as Buffer, { binary: b })),
+      ),
+    );
+    const r = await modulesOf([s.url, '--ca', certs.ca, '-x', 'over tls', '-w', '0']);
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe('over tls\n');
+    expect(r.loaded).toContain('NativeModule tls');
+    expect(r.loaded).toContain('NativeModule https');
   });
 });
