@@ -1,8 +1,9 @@
 // The process's streams and environment behind one interface, so sessions and tests can inject
 // their own. The only module that refers to process.stdin/stdout/stderr/env.
 
-import { fstatSync } from 'node:fs';
+import { fstatSync, readSync } from 'node:fs';
 import type { Readable, Writable } from 'node:stream';
+import { builtin } from './builtin.js';
 
 export interface OutStream extends Writable {
   isTTY?: boolean;
@@ -33,7 +34,7 @@ export async function processIo(): Promise<Io> {
   // A terminal is a character device: anything else (a pipe, a file, no fd 0) is known without
   // node:tty, which pipes and scripts then never load. /dev/null is one too: ask tty then.
   const stdinIsTTY = isCharDevice(0) && (await import('node:tty')).isatty(0);
-  let stdinUsed = false;
+  let stdin: InStream | undefined;
   const closedHandlers: Array<() => void> = [];
   // A reader that stops reading (`| head -1`) is not a crash: tell the run, and write nothing more.
   process.stdout.on('error', (err: NodeJS.ErrnoException) => {
@@ -47,11 +48,11 @@ export async function processIo(): Promise<Io> {
       closedHandlers.push(handler);
     },
     stdin: () => {
-      stdinUsed = true;
-      return process.stdin;
+      stdin ??= isRegularFile(0) ? fileReader(0) : process.stdin;
+      return stdin;
     },
     releaseStdin: () => {
-      if (stdinUsed) process.stdin.destroy();
+      stdin?.destroy();
     },
     stdout: process.stdout,
     stderr: process.stderr,
@@ -61,6 +62,45 @@ export async function processIo(): Promise<Io> {
     stderrIsTTY: process.stderr.isTTY === true,
     env: process.env,
   };
+}
+
+function isRegularFile(fd: number): boolean {
+  try {
+    return fstatSync(fd).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** What a file stdin is read in: as much as Node's own file streams read at a time. */
+const FILE_CHUNK = 64 * 1024;
+
+/**
+ * stdin redirected from a file (`wsx … < messages.txt`), read with read(2) on the main thread, a
+ * chunk per event-loop turn. process.stdin would be an fs.ReadStream, whose every read goes through
+ * libuv's thread pool: starting the pool and a round trip per chunk cost a few ms of a short run
+ * (issue 10). A regular file never blocks for long, and one chunk per turn keeps the socket served.
+ */
+export function fileReader(fd: number, chunkSize = FILE_CHUNK): InStream {
+  const { Readable } = builtin<typeof import('node:stream')>('node:stream');
+  return new Readable({
+    highWaterMark: chunkSize,
+    read() {
+      setImmediate(() => {
+        if (this.destroyed) return;
+        let buf: Buffer;
+        let n: number;
+        try {
+          buf = Buffer.allocUnsafe(chunkSize);
+          n = readSync(fd, buf, 0, chunkSize, null);
+        } catch (err) {
+          this.destroy(err as Error);
+          return;
+        }
+        this.push(n > 0 ? buf.subarray(0, n) : null);
+      });
+    },
+  });
 }
 
 function isCharDevice(fd: number): boolean {

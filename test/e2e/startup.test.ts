@@ -13,7 +13,11 @@ import { tracker } from '../helpers/spawn.js';
 const track = tracker();
 
 /** Runs the CLI and returns what it printed and the Node modules it loaded. */
-async function modulesOf(args: string[], env: Record<string, string> = {}) {
+async function modulesOf(
+  args: string[],
+  env: Record<string, string> = {},
+  stdinFile?: { path: string },
+) {
   const dir = mkdtempSync(join(tmpdir(), 'wsx-startup-'));
   const out = join(dir, 'modules.txt');
   const preload = join(dir, 'record.cjs');
@@ -21,7 +25,10 @@ async function modulesOf(args: string[], env: Record<string, string> = {}) {
     preload,
     `process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(out)}, process.moduleLoadList.join('\\n')));\n`,
   );
-  const r = await runCli(args, { env: { NODE_OPTIONS: `--require ${preload}`, ...env } });
+  const r = await runCli(args, {
+    env: { NODE_OPTIONS: `--require ${preload}`, ...env },
+    stdinFile,
+  });
   return { ...r, loaded: readFileSync(out, 'utf8').split('\n') };
 }
 
@@ -49,6 +56,17 @@ describe('start-up loads only what the run needs', () => {
     // The proof that the list is real: what the run does need is in it.
     expect(r.loaded).toContain('NativeModule net');
     expect(r.loaded).toContain('NativeModule http');
+  });
+
+  it('stdin from a file is read without fs streams (and so without the thread pool)', async () => {
+    const s = await track(echoServer());
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-startup-in-'));
+    const path = join(dir, 'in.txt');
+    writeFileSync(path, 'one\ntwo\n');
+    const r = await modulesOf([s.url, '-w', '0'], {}, { path });
+    expect(r.stderr).toBe('');
+    expect(r.out).toBe('one\ntwo\n');
+    expect(r.loaded).not.toContain('NativeModule internal/fs/streams');
   });
 
   it('a wss:// run loads TLS where ws needs it, and works', async () => {

@@ -1,7 +1,7 @@
 // Spawn the built CLI (dist/wsx.cjs) the way a user runs it, and always kill it.
 
 import { type ChildProcess, spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { closeSync, existsSync, openSync, readSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import type { Readable } from 'node:stream';
 import { fileURLToPath } from 'node:url';
@@ -25,6 +25,8 @@ export interface CliResult {
 export interface CliOptions {
   /** Written to stdin then closed; a Readable is piped; undefined = /dev/null ('ignore'). */
   input?: string | Buffer | Readable;
+  /** stdin redirected from this file (`wsx … < file`), read from `offset` on. */
+  stdinFile?: { path: string; offset?: number };
   env?: Record<string, string | undefined>;
   /** Hard limit: the child is killed (SIGKILL) after this. */
   timeoutMs?: number;
@@ -41,10 +43,17 @@ export function runCli(args: string[], opts: CliOptions = {}): Promise<CliResult
   if (!existsSync(BUNDLE)) throw new Error('dist/wsx.cjs is missing: run npm run build first');
   const env: Record<string, string | undefined> = { ...process.env, NO_COLOR: '1', ...opts.env };
   delete env.FORCE_COLOR;
+  let fd: number | undefined;
+  if (opts.stdinFile) {
+    fd = openSync(opts.stdinFile.path, 'r');
+    // The shell's `<` may hand over a file whose offset is not 0 (`{ head -c 10; wsx; } < f`).
+    if (opts.stdinFile.offset) readSync(fd, Buffer.alloc(opts.stdinFile.offset));
+  }
   const child = spawn(process.execPath, [BIN, ...args], {
     env: env as NodeJS.ProcessEnv,
-    stdio: [opts.input === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'],
+    stdio: [fd ?? (opts.input === undefined ? 'ignore' : 'pipe'), 'pipe', 'pipe'],
   });
+  if (fd !== undefined) closeSync(fd);
   live.add(child);
   opts.onSpawn?.(child);
   const out: Buffer[] = [];

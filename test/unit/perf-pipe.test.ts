@@ -2,7 +2,10 @@
 // anywhere; a ws server sees every line once, whole, in order, and valid text (ws closes with
 // 1007 otherwise), against servers with and without permessage-deflate.
 
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WebSocketServer } from 'ws';
@@ -70,6 +73,27 @@ describe.each([false, true])('pipe batches across chunk edges (deflate server: %
     expect(received).toEqual(sent);
     expect(r.stdout.equals(input)).toBe(true);
     expect(closes.at(-1)).toBe(1000);
+  }, 60_000);
+
+  it('stdin from a file (read on the main thread, 64 KiB at a time) is lossless from its offset', async () => {
+    received.length = 0;
+    const sent = lines(5000);
+    const skipped = 'skipped by the shell\n';
+    const body = Buffer.from(`${sent.join('\n')}\n`);
+    // Well past one 64 KiB read, and not a multiple of it.
+    expect(body.length).toBeGreaterThan(3 * 65536);
+    const dir = mkdtempSync(join(tmpdir(), 'wsx-file-stdin-'));
+    const path = join(dir, 'in.txt');
+    writeFileSync(path, Buffer.concat([Buffer.from(skipped), body]));
+    const r = await runCli([url, '--count', String(sent.length)], {
+      stdinFile: { path, offset: skipped.length },
+      timeoutMs: 60_000,
+    });
+    rmSync(dir, { recursive: true, force: true });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(received).toEqual(sent);
+    expect(r.stdout.equals(body)).toBe(true);
   }, 60_000);
 
   it('-b: binary lines cut anywhere arrive byte-exact', async () => {
