@@ -170,7 +170,7 @@ function throughputRow(
   per: number,
   unit: string,
   target: string,
-  ok: (ratio: number) => boolean,
+  ok?: (ratio: number) => boolean,
   baseName = 'raw ws client',
 ): void {
   const [w, b] = m as [{ ms: number; rssKb: number }, { ms: number; rssKb: number }];
@@ -289,6 +289,29 @@ async function pipeRows(url: string, deflate: boolean): Promise<void> {
     'msg/s',
     '≥ 1.0×',
     (r) => r >= 1.0,
+  );
+}
+
+/**
+ * The same 64 B pipe against ws's echo server unbatched (a system call per echo): the server is
+ * the bottleneck, so this row shows what the server allows rather than what the client does.
+ */
+async function unbatchedRow(url: string): Promise<void> {
+  const small = linesFile('small.txt', 200_000, 64);
+  const m = await measure(
+    'pipe 64 B, unbatched ws server',
+    [
+      { name: 'wsx', cmd: [node, WSX, url, '--count', '200000'] },
+      { name: 'raw', cmd: [node, RAW, url, 'pipe', '200000'] },
+    ],
+    { stdinFile: small.path, check: sameAs(small.sha) },
+  );
+  throughputRow(
+    'pipe 200,000 × 64 B lines, ws server writing each echo on its own (server-bound)',
+    m,
+    200_000,
+    'msg/s',
+    '(server-bound)',
   );
 }
 
@@ -581,20 +604,27 @@ async function main() {
   const load0 = loadavg()[0] ?? 0;
   const plain = await startServer([]);
   const deflate = await startServer(['--deflate']);
+  const unbatched = await startServer(['--unbatched']);
   let wscatNote = '';
   try {
-    await startupRows();
-    await firstEchoRows(plain.url);
-    await pipeRows(plain.url, false);
-    await pipeRows(deflate.url, true);
-    await listenRows();
-    await streamRows(plain.url);
-    await memoryRows(plain.url);
-    wscatNote = await wscatPipe(plain.url);
-    await binaryRows(plain.url);
+    // BENCH_ONLY=first,pipe,… runs some groups (while working on them); the README's table comes
+    // from a whole run.
+    const only = process.env.BENCH_ONLY?.split(',');
+    const want = (group: string) => !only || only.includes(group);
+    if (want('startup')) await startupRows();
+    if (want('first')) await firstEchoRows(plain.url);
+    if (want('pipe')) await pipeRows(plain.url, false);
+    if (want('deflate')) await pipeRows(deflate.url, true);
+    if (want('unbatched')) await unbatchedRow(unbatched.url);
+    if (want('listen')) await listenRows();
+    if (want('stream')) await streamRows(plain.url);
+    if (want('memory')) await memoryRows(plain.url);
+    if (want('wscat')) wscatNote = await wscatPipe(plain.url);
+    if (want('binary')) await binaryRows(plain.url);
   } finally {
     plain.stop();
     deflate.stop();
+    unbatched.stop();
     rmSync(work, { recursive: true, force: true });
   }
 
