@@ -1,63 +1,23 @@
 // The process boundary: argv → commander → Options → run(); signals and process.exitCode.
 // The only module that touches process.argv, signals and the exit code.
 
-import type { Command } from 'commander';
+import { type ParsedArgv, parseArgv } from './argv.js';
 import { type CompletionOption, completionScript, SHELLS, type Shell } from './completion.js';
 import { EXIT, WsxError } from './errors.js';
 import { FLAGS, flagName } from './flags.js';
 import { type Io, processIo } from './io.js';
 import { parseOptions, type RawFlags } from './options.js';
+import { buildProgram, VERSION } from './program.js';
 import { errorLines, palette } from './render/renderer.js';
 import type { Palette } from './render/text.js';
 import { run, type SignalName } from './run.js';
 
-declare const WSX_VERSION: string;
-const VERSION = typeof WSX_VERSION === 'string' ? WSX_VERSION : '0.0.0-dev';
-
-const collect = (value: string, previous: string[] | undefined) => [...(previous ?? []), value];
-
-export async function buildProgram(): Promise<Command> {
-  const { Command, Option } = await import('commander');
-  const program = new Command('wsx')
-    .description(
-      'A WebSocket client and debugging console: REPL, lossless pipes, honest exit codes.',
-    )
-    .argument('[url]', 'ws://, wss://, http(s)://, host:port, :port, ws+unix:///sock:/path')
-    .usage('[options] <url>')
-    .version(VERSION, '--version', 'print the version')
-    .helpOption('-h, --help', 'show this help')
-    .showSuggestionAfterError(true)
-    .exitOverride();
-  let group: string | undefined;
-  for (const spec of FLAGS) {
-    if (spec.group !== group) {
-      group = spec.group;
-      program.optionsGroup(group);
-    }
-    const option = new Option(spec.flags, spec.help);
-    if (spec.repeatable) option.argParser(collect);
-    program.addOption(option);
-  }
-  program.addHelpText(
-    'after',
-    `
-Exit codes: 0 done, 1 connection failed or lost, 2 usage, 3 server closed with an error code,
-            4 --expect/--count not met, 130/143 interrupted.
-Examples:
-  wsx --demo                                  try it with the built-in server
-  wsx wss://echo.example/ws                   interactive console
-  wsx ws://localhost:8080 -x '{"op":"ping"}'  send one message, print the replies
-  seq 100 | wsx :8080 -w 1 > replies.txt      pipe lines through`,
-  );
-  return program;
-}
-
 /** Has a scheme, or is `:port…`: a URL, never an optional option's value (SPEC §17). */
 const looksLikeUrl = (v: string) => /^[a-z][a-z0-9+.-]*:\/\//i.test(v) || /^:\d+/.test(v);
 
-function flagsFrom(program: Command): RawFlags {
-  const o = program.opts<RawFlags & { connect?: string }>();
-  const flags: RawFlags = { ...o, url: program.args[0] };
+function flagsFrom(parsed: ParsedArgv): RawFlags {
+  const o = parsed.opts as RawFlags & { connect?: string };
+  const flags: RawFlags = { ...o, url: parsed.args[0] };
   // `--reconnect ws://h/`: commander took the URL as the optional value; give it back.
   for (const key of ['reconnect', 'passphrase'] as const) {
     const v = flags[key];
@@ -71,11 +31,12 @@ function flagsFrom(program: Command): RawFlags {
   return flags;
 }
 
-export async function main(argv: string[], io: Io): Promise<number> {
+/** The command line through commander: help, and the forms src/argv.ts leaves to it. */
+async function parseWithCommander(argv: string[], io: Io): Promise<ParsedArgv | number> {
   const program = await buildProgram();
   // -x and --await are one script in command-line order: commander emits option events in argv
   // order, while opts() keeps only one array per option.
-  const steps: NonNullable<RawFlags['steps']> = [];
+  const steps: ParsedArgv['steps'] = [];
   program.on('option:execute', (value: string) => steps.push({ kind: 'execute', value }));
   program.on('option:await', (value: string) => steps.push({ kind: 'await', value }));
   const paintErr = await palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
@@ -96,14 +57,22 @@ export async function main(argv: string[], io: Io): Promise<number> {
     }
     throw err;
   }
+  return { opts: program.opts(), args: program.args, steps };
+}
 
-  const completion = program.opts<{ completion?: string }>().completion;
+export async function main(argv: string[], io: Io): Promise<number> {
+  const parsed = parseArgv(argv) ?? (await parseWithCommander(argv, io));
+  if (typeof parsed === 'number') return parsed;
+  const paintErr = await palette(io.stderrIsTTY && io.env.NO_COLOR === undefined);
+  const { steps } = parsed;
+
+  const completion = (parsed.opts as { completion?: string }).completion;
   if (completion !== undefined) return printCompletion(completion, io, paintErr);
 
   let options: ReturnType<typeof parseOptions>;
   try {
     options = parseOptions(
-      { ...flagsFrom(program), steps },
+      { ...flagsFrom(parsed), steps },
       {
         stdinIsTTY: io.stdinIsTTY,
         stdoutIsTTY: io.stdoutIsTTY,
