@@ -58,10 +58,11 @@ describe('--reconnect with piped stdin (defect 1)', () => {
       wsServer((ws) => {
         n++;
         ws.on('message', (d) => got.push(String(d)));
-        if (n === 1) setTimeout(() => ws.terminate(), 300);
+        // Well inside -w: a loaded machine once ended the run (-w 0.3) before a drop at 300 ms.
+        if (n === 1) setTimeout(() => ws.terminate(), 150);
       }),
     );
-    const r = await runCli([s.url, '--reconnect', '-w', '0.3'], {
+    const r = await runCli([s.url, '--reconnect', '-w', '1'], {
       input: 'hi\nthere\n',
       timeoutMs: 15_000,
     });
