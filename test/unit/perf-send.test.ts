@@ -94,10 +94,34 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     expect([125, 126, 65535, 65536].map((n) => headerSize(n, false))).toEqual([2, 4, 4, 10]);
     expect(headerSize(0, true)).toBe(6);
     const out: Buffer[] = [];
-    new FrameEncoder(false).encode([Buffer.alloc(65536)], true, (p) => out.push(p));
+    const encoder = new FrameEncoder(false);
+    encoder.encode([Buffer.alloc(65536)], true, (p) => out.push(p));
+    encoder.flush((p) => out.push(p));
     const head = out[0] as Buffer;
     expect([head[0], head[1]]).toEqual([0x82, 127]);
     expect(head.readBigUInt64BE(2)).toBe(65536n);
+  });
+});
+
+describe('FrameEncoder: single sends in one turn share a piece', () => {
+  it('encode leaves the frames pending; flush hands them out as one piece, in order', () => {
+    const encoder = new FrameEncoder(false);
+    const out: Buffer[] = [];
+    const push = (p: Buffer) => out.push(p);
+    for (const m of ['a', 'bb', 'ccc']) encoder.encode([m], false, push);
+    expect(out).toEqual([]);
+    expect(encoder.pending).toBe(3 * 2 + 6);
+    encoder.flush(push);
+    expect(out.length).toBe(1);
+    expect((out[0] as Buffer).toString('latin1')).toBe('\x81\x01a\x81\x02bb\x81\x03ccc');
+    expect(encoder.pending).toBe(0);
+    // A message large enough to be written by reference hands out what is pending before it.
+    encoder.encode(['d'], true, push);
+    encoder.encode([Buffer.alloc(20_000, 1)], true, push);
+    encoder.flush(push);
+    const all = Buffer.concat(out.slice(1));
+    expect(all.subarray(0, 3).toString('latin1')).toBe('\x82\x01d');
+    expect(all.length).toBe(3 + 4 + 20_000);
   });
 });
 
@@ -152,6 +176,26 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     await server.until(start + sent.length);
     expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(sent);
     peer.close();
+  });
+
+  it('sends, then a ping and a close in the same turn: every message arrives before them', async () => {
+    const peer = await open(server.url);
+    const ws = server.sockets[server.sockets.length - 1] as WebSocket;
+    const start = server.got.length;
+    const order: string[] = [];
+    ws.on('message', (d) => order.push(`m${d}`));
+    ws.on('ping', () => order.push('ping'));
+    const closed = new Promise<number>((r) => ws.on('close', (code) => r(code)));
+    const sent = Array.from({ length: 500 }, (_, i) => String(i));
+    for (const m of sent.slice(0, 250)) peer.send(m, false);
+    peer.ping();
+    for (const m of sent.slice(250)) peer.send(m, false);
+    // Counted while still pending in the encoder.
+    expect(peer.bufferedAmount).toBeGreaterThan(0);
+    peer.close(1000);
+    expect(await closed).toBe(1000);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(sent);
+    expect(order.indexOf('ping')).toBe(250);
   });
 
   it('sendMany under back-pressure: waitForDrain resolves with the buffer at or below the mark', async () => {
