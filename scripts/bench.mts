@@ -1,7 +1,7 @@
 // npm run bench: wsx against a minimal raw ws client (and server) in the same run, on local echo
 // servers with and without permessage-deflate, plus wscat 6 where it can do the job. Every figure
 // is a ratio within this run; every output is checked (sha256 or byte count) so nothing was lost.
-// Prints a markdown table. Not part of npm test. BENCH_RUNS (default 3) sets the repetitions.
+// Prints a markdown table. Not part of npm test. BENCH_RUNS (default 5) sets the repetitions.
 
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
@@ -25,7 +25,7 @@ const RAW_SERVER = `${root}scripts/bench/raw-server.cjs`;
 const LOAD = `${root}scripts/bench/load.cjs`;
 const SERVER = `${root}scripts/bench/server.cjs`;
 const WSCAT = `${root}node_modules/wscat/bin/wscat`;
-const RUNS = Number(process.env.BENCH_RUNS ?? 3);
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
 const node = process.execPath;
 const timeBin = existsSync('/usr/bin/time') ? '/usr/bin/time' : undefined;
 const work = mkdtempSync(join(tmpdir(), 'wsx-bench-'));
@@ -319,7 +319,7 @@ async function firstEchoRows(url: string): Promise<void> {
   const hello = sha(Buffer.from('hello\n'));
   const line = join(work, 'hello.txt');
   writeFileSync(line, 'hello\n');
-  const runs = RUNS * 3;
+  const runs = RUNS * 6;
   const mx = await measure(
     'first echo -x',
     [
@@ -556,7 +556,7 @@ async function binaryRows(url: string): Promise<void> {
       { name: 'binary -x', cmd: [binary, url, '-x', 'hello', '-w', '0'] },
       { name: 'raw on node 24', cmd: [node24, RAW, url, 'first'] },
     ],
-    { runs: RUNS * 3, check: sameAs(hello) },
+    { runs: RUNS * 6, check: sameAs(hello) },
   );
   timeRow(
     'binary: first echo vs the raw client on Node 24',
@@ -631,7 +631,7 @@ async function main() {
   const cpu = cpus()[0]?.model.trim() ?? 'unknown CPU';
   const date = new Date().toISOString().slice(0, 16).replace('T', ' ');
   console.log(
-    `\nwsx ${process.env.npm_package_version ?? ''} — ${date} UTC, node ${process.version}, ${cpus().length} × ${cpu}, load ${load0.toFixed(2)} at start; medians of ${RUNS} runs (${RUNS * 3} first echo, ${RUNS * 5} start-up); ${((performance.now() - started) / 60000).toFixed(1)} min\n`,
+    `\nwsx ${process.env.npm_package_version ?? ''} — ${date} UTC, node ${process.version}, ${cpus().length} × ${cpu}, load ${load0.toFixed(2)} at start; medians of ${RUNS} runs (${RUNS * 6} first echo, ${RUNS * 5} start-up); ${((performance.now() - started) / 60000).toFixed(1)} min\n`,
   );
   console.log('| scenario | wsx | baseline | ratio | target | met | peak RSS wsx / baseline |');
   console.log('|---|---|---|---|---|---|---|');
