@@ -1,14 +1,28 @@
 #!/usr/bin/env node
 // The wsx command: answers --version itself, else runs dist/wsx.cjs through a V8 code cache.
 
+// It is also the main script of the standalone binary (scripts/build-binary.mts), where the
+// bundle and the version are assets of the executable instead of files.
+
 const fs = require('node:fs');
 const argv = process.argv;
+// In a single executable the main script's __filename is the executable itself.
+const sea = __filename === process.execPath ? require('node:sea') : undefined;
 if (argv.length === 3 && argv[2] === '--version') {
   // The commonest scripted call: nothing else loads (not even process.stdout's stream).
-  const pkg = fs.readFileSync(`${__dirname}/../package.json`, 'latin1');
+  const pkg = sea
+    ? `"version": "${sea.getAsset('version', 'utf8').trim()}"`
+    : fs.readFileSync(`${__dirname}/../package.json`, 'latin1');
   write(Buffer.from(`${/"version":\s*"([^"]+)"/.exec(pkg)?.[1]}\n`));
 } else {
   run();
+}
+
+/** The bundle's source (ASCII), from the binary's asset or dist/wsx.cjs. */
+function bundleSource(fd) {
+  if (!sea) return fs.readFileSync(fd, 'latin1');
+  const raw = sea.getRawAsset ? sea.getRawAsset('wsx.cjs') : sea.getAsset('wsx.cjs');
+  return Buffer.from(raw).latin1Slice();
 }
 
 /**
@@ -21,18 +35,27 @@ if (argv.length === 3 && argv[2] === '--version') {
  */
 function run() {
   const path = require('node:path');
-  const file = path.join(__dirname, '..', 'dist', 'wsx.cjs');
+  const file = sea ? process.execPath : path.join(__dirname, '..', 'dist', 'wsx.cjs');
   const env = process.env;
   const base = env.XDG_CACHE_HOME || (env.HOME && path.join(env.HOME, '.cache'));
-  if (!base || env.WSX_NO_CODE_CACHE) return require(file);
+  if (!base || env.WSX_NO_CODE_CACHE) {
+    if (!sea) return require(file);
+    return runBundle(bundleSource(), file, undefined, () => {});
+  }
   const debug = env.WSX_CODE_CACHE_DEBUG ? (s) => fs.writeSync(2, `code cache: ${s}\n`) : () => {};
   const dir = path.join(base, 'wsx');
-  // The key is in the bundle's first line: read that much first (--help may need no more).
-  const fd = fs.openSync(file, 'r');
-  const stat = fs.fstatSync(fd);
-  const head = Buffer.alloc(64);
-  fs.readSync(fd, head, 0, 64, 0);
-  const build = /^\/\/ wsx (\S+)/.exec(head.latin1Slice())?.[1];
+  // The key is in the bundle's first line: read that much first (--help may need no more). In
+  // the binary, the executable's size and mtime stand for the bundle's.
+  const fd = sea ? undefined : fs.openSync(file, 'r');
+  const stat = sea ? fs.statSync(file) : fs.fstatSync(fd);
+  let build;
+  if (sea) {
+    build = sea.getAsset('build', 'utf8').trim();
+  } else {
+    const head = Buffer.alloc(64);
+    fs.readSync(fd, head, 0, 64, 0);
+    build = /^\/\/ wsx (\S+)/.exec(head.latin1Slice())?.[1];
+  }
   const key = `wsx-code-cache 2 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')
@@ -45,40 +68,50 @@ function run() {
           ? 'repl'
           : 'pipe';
   const onExit = [];
+  const close = () => fd !== undefined && fs.closeSync(fd);
   if (a.length === 1 && kind === 'help' && helpFromCache(dir, key, onExit, debug)) {
-    fs.closeSync(fd);
+    close();
     return;
   }
   // The bundle is ASCII (esbuild escapes the rest; the build checks): latin1 decodes it fastest.
-  const source = fs.readFileSync(fd, 'latin1');
-  fs.closeSync(fd);
-  const cacheFile = path.join(dir, `${kind}-${process.version}-${process.arch}.bin`);
+  const source = bundleSource(fd);
+  close();
+  const where = sea ? 'sea-' : '';
+  const cacheFile = path.join(dir, `${kind}-${where}${process.version}-${process.arch}.bin`);
   const stored = readKeyed(cacheFile, key);
   debug(stored ? 'found' : 'missing or stale');
   // A damaged file is rejected, never deserialized: V8 checks a code cache's checksum only in its
   // debug builds (the flag that turns it on loads node:v8, 2 ms). node:crypto loads anyway (ws).
   const cached = stored && checked(stored);
+  runBundle(source, file, cached, (script) => {
+    const rejected = stored && (!cached || script.cachedDataRejected);
+    if (stored) debug(rejected ? 'rejected' : 'used');
+    if (!stored || rejected) {
+      onExit.push(() => {
+        const data = script.createCachedData();
+        writeKeyed(cacheFile, key, Buffer.concat([Buffer.from(`${sha1(data)}\n`), data]));
+      });
+    }
+    if (onExit.length > 0) {
+      process.once('exit', () => {
+        for (const f of onExit) f();
+        debug('written');
+      });
+    }
+  });
+}
+
+/** Compile the bundle as a CommonJS module (with `cached` V8 data, if any) and run it. */
+function runBundle(source, file, cached, compiled) {
   const vm = require('node:vm');
   const wrapped = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
   const script = new vm.Script(wrapped, { filename: file, cachedData: cached });
-  const rejected = stored && (!cached || script.cachedDataRejected);
-  if (stored) debug(rejected ? 'rejected' : 'used');
-  if (!stored || rejected) {
-    onExit.push(() => {
-      const data = script.createCachedData();
-      writeKeyed(cacheFile, key, Buffer.concat([Buffer.from(`${sha1(data)}\n`), data]));
-    });
-  }
-  if (onExit.length > 0) {
-    process.once('exit', () => {
-      for (const f of onExit) f();
-      debug('written');
-    });
-  }
+  compiled(script);
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   // This file's require: the bundle loads only builtins (and ws's optional add-ons, found from
   // bin/ as from dist/). node:module's createRequire would load the ESM loader, 1 ms.
-  script.runInThisContext()(mod.exports, require, mod, file, path.dirname(file));
+  const dirname = require('node:path').dirname(file);
+  script.runInThisContext()(mod.exports, require, mod, file, dirname);
 }
 
 /** The V8 data of a stored code cache if its SHA-1 line matches it, else undefined. */

@@ -2,7 +2,8 @@
 // Node's single executable applications (SEA) and postject, embedding Node 24 LTS.
 // pkg, named on the original design card, is archived and cannot build offline; SEA replaces it.
 //
-//   1. bundle (dist/wsx.cjs), 2. a SEA blob with the V8 code cache, made by that same Node 24,
+//   1. bundle (dist/wsx.cjs), 2. a SEA blob (main: bin/wsx.js, the bundle an asset), made by
+//      that same Node 24,
 //   3. copy Node 24, strip its symbols, 4. inject the blob, 5. (macOS) re-sign ad hoc.
 
 import { execFileSync } from 'node:child_process';
@@ -10,6 +11,7 @@ import {
   chmodSync,
   copyFileSync,
   readdirSync,
+  readFileSync,
   realpathSync,
   rmSync,
   statSync,
@@ -44,16 +46,30 @@ const nodePath = realpathSync(
 const nodeVersion = run(nodePath, ['--version'], { capture: true }).trim();
 console.log(`embedding Node ${nodeVersion} from ${nodePath}`);
 
+// The main script is bin/wsx.js, as for `node bin/wsx.js`: it answers --version and runs the
+// bundle (an asset) through a code cache made after the first run of each kind, in the user's
+// cache directory (the SEA's own code cache holds only what compiles eagerly, the top level).
+const bundle = readFileSync(join(root, 'dist', 'wsx.cjs'), 'latin1');
+const build = /^\/\/ wsx (\S+)/.exec(bundle)?.[1];
+if (!build) throw new Error('dist/wsx.cjs has no build hash on its first line');
+const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
+writeFileSync(join(root, 'dist', 'sea-build.txt'), `${build}\n`);
+writeFileSync(join(root, 'dist', 'sea-version.txt'), `${pkg.version}\n`);
 writeFileSync(
   config,
   JSON.stringify(
     {
-      main: 'dist/wsx.cjs',
+      main: 'bin/wsx.js',
       output: 'dist/sea-prep.blob',
-      // The lazily loaded sub-bundles (dist/lazy/) travel inside the binary as assets.
-      assets: Object.fromEntries(
-        readdirSync(join(root, 'dist', 'lazy')).map((f) => [`lazy/${f}`, `dist/lazy/${f}`]),
-      ),
+      // The bundle, and the lazily loaded sub-bundles (dist/lazy/), travel inside as assets.
+      assets: {
+        'wsx.cjs': 'dist/wsx.cjs',
+        build: 'dist/sea-build.txt',
+        version: 'dist/sea-version.txt',
+        ...Object.fromEntries(
+          readdirSync(join(root, 'dist', 'lazy')).map((f) => [`lazy/${f}`, `dist/lazy/${f}`]),
+        ),
+      },
       useCodeCache: true,
       disableExperimentalSEAWarning: true,
     },

@@ -1,7 +1,7 @@
 // The standalone binary (npm run build:binary): from an empty directory with no Node on PATH,
 // it connects, pipes, and reports endings with the same exit codes.
 
-import { copyFileSync, existsSync, mkdtempSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdtempSync, readdirSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -19,11 +19,15 @@ const enabled = process.env.CI === 'true' || existsSync(built);
 let bin: string;
 let server: WsTestServer;
 
-function runBin(args: string[], input?: string): Promise<Collected> {
+function runBin(
+  args: string[],
+  input?: string,
+  env: Record<string, string> = {},
+): Promise<Collected> {
   // No Node anywhere on PATH: the binary must carry everything.
   return collect(bin, args, {
     cwd: join(bin, '..'),
-    env: { PATH: '/nonexistent', NO_COLOR: '1', HOME: join(bin, '..') },
+    env: { PATH: '/nonexistent', NO_COLOR: '1', HOME: join(bin, '..'), ...env },
     input,
   });
 }
@@ -51,6 +55,24 @@ describe.runIf(enabled)('standalone binary', () => {
     const r = await runBin([server.url, '-w', '0.3'], `${input}\n`);
     expect(r.code).toBe(0);
     expect(r.out).toBe(`${input}\n`);
+  });
+
+  it('runs through a code cache made after its first run, kept apart from node bin/wsx.js', async () => {
+    const debug = { WSX_CODE_CACHE_DEBUG: '1', XDG_CACHE_HOME: join(bin, '..', 'cc') };
+    const notes = (r: Collected) =>
+      r.err
+        .split('\n')
+        .filter((l) => l.startsWith('code cache: '))
+        .map((l) => l.slice('code cache: '.length));
+    const first = await runBin([server.url, '-x', 'cached', '-w', '0'], undefined, debug);
+    expect(first.out).toBe('cached\n');
+    expect(notes(first)).toEqual(['missing or stale', 'written']);
+    const second = await runBin([server.url, '-x', 'cached', '-w', '0'], undefined, debug);
+    expect(second.out).toBe('cached\n');
+    expect(notes(second)).toEqual(['found', 'used']);
+    expect(readdirSync(join(bin, '..', 'cc', 'wsx'))).toEqual([
+      expect.stringMatching(/^execute-sea-v\d+/),
+    ]);
   });
 
   it('exit codes: 3 for a 4001 close, 1 for refused, 2 for usage', async () => {
