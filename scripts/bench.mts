@@ -136,6 +136,12 @@ async function measure(
 ): Promise<Array<{ ms: number; rssKb: number }>> {
   const results: Result[][] = contenders.map(() => []);
   const runs = o.runs ?? RUNS;
+  // One round first that is not counted (checked all the same): the server's JIT and buffers
+  // warm up on it, and no contender pays for being first in the row.
+  for (const c of contenders) {
+    const bad = o.check?.(await run(c.cmd, o), c.name);
+    if (bad) throw new Error(`${label}: ${c.name}: ${bad}`);
+  }
   for (let i = 0; i < runs; i++) {
     for (const [k, c] of contenders.entries()) {
       const r = await run(c.cmd, o);
