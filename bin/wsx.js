@@ -18,11 +18,15 @@ if (argv.length === 3 && argv[2] === '--version') {
   run();
 }
 
-/** The bundle's source (ASCII), from the binary's asset or dist/wsx.cjs. */
-function bundleSource(fd) {
-  if (!sea) return fs.readFileSync(fd, 'latin1');
-  const raw = sea.getRawAsset ? sea.getRawAsset('wsx.cjs') : sea.getAsset('wsx.cjs');
-  return Buffer.from(raw).latin1Slice();
+/** The bundle (ASCII), or its first `bytes` bytes, from the binary's asset or dist/wsx.cjs. */
+function bundleSource(fd, bytes) {
+  if (sea) {
+    const raw = sea.getRawAsset ? sea.getRawAsset('wsx.cjs') : sea.getAsset('wsx.cjs');
+    return Buffer.from(raw, 0, bytes).latin1Slice();
+  }
+  if (bytes === undefined) return fs.readFileSync(fd, 'latin1');
+  const head = Buffer.alloc(bytes);
+  return head.latin1Slice(0, fs.readSync(fd, head, 0, bytes, 0));
 }
 
 /**
@@ -48,14 +52,7 @@ function run() {
   // the binary, the executable's size and mtime stand for the bundle's.
   const fd = sea ? undefined : fs.openSync(file, 'r');
   const stat = sea ? fs.statSync(file) : fs.fstatSync(fd);
-  let build;
-  if (sea) {
-    build = sea.getAsset('build', 'utf8').trim();
-  } else {
-    const head = Buffer.alloc(64);
-    fs.readSync(fd, head, 0, 64, 0);
-    build = /^\/\/ wsx (\S+)/.exec(head.latin1Slice())?.[1];
-  }
+  const build = /^\/\/ wsx (\S+)/.exec(bundleSource(fd, 64))?.[1];
   const key = `wsx-code-cache 2 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')

@@ -49,11 +49,7 @@ console.log(`embedding Node ${nodeVersion} from ${nodePath}`);
 // The main script is bin/wsx.js, as for `node bin/wsx.js`: it answers --version and runs the
 // bundle (an asset) through a code cache made after the first run of each kind, in the user's
 // cache directory (the SEA's own code cache holds only what compiles eagerly, the top level).
-const bundle = readFileSync(join(root, 'dist', 'wsx.cjs'), 'latin1');
-const build = /^\/\/ wsx (\S+)/.exec(bundle)?.[1];
-if (!build) throw new Error('dist/wsx.cjs has no build hash on its first line');
 const pkg = JSON.parse(readFileSync(join(root, 'package.json'), 'utf8')) as { version: string };
-writeFileSync(join(root, 'dist', 'sea-build.txt'), `${build}\n`);
 writeFileSync(join(root, 'dist', 'sea-version.txt'), `${pkg.version}\n`);
 writeFileSync(
   config,
@@ -64,7 +60,6 @@ writeFileSync(
       // The bundle, and the lazily loaded sub-bundles (dist/lazy/), travel inside as assets.
       assets: {
         'wsx.cjs': 'dist/wsx.cjs',
-        build: 'dist/sea-build.txt',
         version: 'dist/sea-version.txt',
         ...Object.fromEntries(
           readdirSync(join(root, 'dist', 'lazy')).map((f) => [`lazy/${f}`, `dist/lazy/${f}`]),

@@ -83,7 +83,7 @@ const lazyChildProcessInCommander: Plugin = {
 /**
  * ws requires node:https and node:tls at its top, so a ws:// run would load TLS (and its share of
  * node:crypto) for nothing: about 1.5 ms of start-up. Load each where ws uses it, for wss:// only.
- * The build fails if a line is gone, so a ws update is noticed; test/unit/perf-startup.test.ts
+ * The build fails if a line is gone, so a ws update is noticed; test/e2e/startup.test.ts
  * checks that a ws:// run loads neither and a wss:// run works.
  */
 const lazyTlsInWs: Plugin = {

@@ -1,5 +1,6 @@
 // The common command lines parsed straight from the flag table, without commander: loading and
-// configuring commander for ~90 options was about 2 ms and half a MiB of every run (issue 10).
+// configuring commander for ~90 options was about 2 ms and 4 MiB of peak RSS of every run
+// (issue 10).
 // Only the plain forms are handled here (`--long`, `--long value`, `--long=value`, `-s`,
 // `-s value`, one URL); anything else (help, an unknown or misspelt flag, `-abc` groups, `--`,
 // a missing value, a second operand) returns undefined and goes through commander, which

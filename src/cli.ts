@@ -1,4 +1,5 @@
-// The process boundary: argv → commander → Options → run(); signals and process.exitCode.
+// The process boundary: argv → argv.ts (or commander) → Options → run(); signals and
+// process.exitCode.
 // The only module that touches process.argv, signals and the exit code.
 
 import { type ParsedArgv, parseArgv } from './argv.js';

@@ -64,14 +64,6 @@ export async function processIo(): Promise<Io> {
   };
 }
 
-function isRegularFile(fd: number): boolean {
-  try {
-    return fstatSync(fd).isFile();
-  } catch {
-    return false;
-  }
-}
-
 /** What a file stdin is read in: as much as Node's own file streams read at a time. */
 const FILE_CHUNK = 64 * 1024;
 
@@ -103,13 +95,17 @@ export function fileReader(fd: number, chunkSize = FILE_CHUNK): InStream {
   });
 }
 
-function isCharDevice(fd: number): boolean {
+/** fstat of an fd that may be closed or missing (then undefined). */
+function statOf(fd: number): ReturnType<typeof fstatSync> | undefined {
   try {
-    return fstatSync(fd).isCharacterDevice();
+    return fstatSync(fd);
   } catch {
-    return false;
+    return undefined;
   }
 }
+
+const isCharDevice = (fd: number) => statOf(fd)?.isCharacterDevice() === true;
+const isRegularFile = (fd: number) => statOf(fd)?.isFile() === true;
 
 /** Output is gathered in slabs this large: one copy per message, one write per slab or turn. */
 const SLAB = 64 * 1024;
