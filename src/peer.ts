@@ -326,12 +326,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Bytes queued locally and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount + (this.encoder?.pending ?? 0);
-  }
-
-  /** Frames encoded this turn go to the socket before anything else does (see FrameEncoder). */
-  private flushFrames(): void {
-    if (this.encoder?.pending) this.encoder.flush(this.writePiece);
+    return this.ws.bufferedAmount;
   }
 
   input(data: Buffer | string, binary: boolean): void {
@@ -403,7 +398,6 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   }
 
   private sendViaWs(m: Buffer | string, binary: boolean): void {
-    this.flushFrames();
     const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
     this.stats.bytesOut += len;
     this.unwritten++;
@@ -426,7 +420,6 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private readonly uncork = (): void => {
     this.corked = false;
-    this.flushFrames();
     this.socket?.uncork();
   };
 
@@ -458,7 +451,6 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Resolves once the local send buffer is at or below `below` bytes (0 = all written). */
   waitForDrain(below = 0): Promise<void> {
-    this.flushFrames();
     if (this.closed || this.unwritten === 0 || this.ws.bufferedAmount <= below) {
       return Promise.resolve();
     }
@@ -469,14 +461,11 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     if (!this.isOpen) return;
     this.pendingPings.push({ key: data.toString('hex'), at: monotonicMs() });
     if (this.pendingPings.length > 100) this.pendingPings.shift();
-    this.flushFrames();
     this.ws.ping(data);
   }
 
   pong(data: Buffer = Buffer.alloc(0)): void {
-    if (!this.isOpen) return;
-    this.flushFrames();
-    this.ws.pong(data);
+    if (this.isOpen) this.ws.pong(data);
   }
 
   /** Start the close handshake. Code and reason must already be valid (see close-codes.ts). */
@@ -487,7 +476,6 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       return;
     }
     this.closeSent = true;
-    this.flushFrames();
     this.ws.close(code, reason);
     this.closing = true;
     this.armCloseTimer();

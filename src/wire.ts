@@ -96,17 +96,12 @@ export class FrameEncoder {
   private slab: Buffer = Buffer.alloc(0);
   private words: Int32Array = new Int32Array(0);
   private pos = 0;
-  /** Where the frames not yet handed out start: encode() leaves the last piece to flush(). */
-  private start = 0;
 
   constructor(private readonly masked: boolean) {}
 
   /**
    * Frame `messages` (text or binary) and pass the bytes to `out` in order, in as few pieces as
-   * the slab allows. The frames at the end of the slab stay pending, so that the next encode
-   * extends the same piece (many single sends in one turn: one write, not one per message);
-   * flush() hands them out, and must come before anything else is written to the socket.
-   * Returns the payload bytes framed.
+   * the slab allows. Returns the payload bytes framed.
    */
   encode(
     messages: ReadonlyArray<Buffer | string>,
@@ -115,7 +110,7 @@ export class FrameEncoder {
   ): number {
     const opcode = binary ? 0x82 : 0x81;
     let payload = 0;
-    let start = this.start;
+    let start = this.pos;
     for (const m of messages) {
       const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
       payload += len;
@@ -162,21 +157,8 @@ export class FrameEncoder {
       if (this.masked && len > 0) maskInPlace(buf, p, p + len, key, this.words);
       this.pos = p + len;
     }
-    this.start = start;
+    if (this.pos > start) out(this.slab.subarray(start, this.pos));
     return payload;
-  }
-
-  /** Bytes framed and not yet handed out. */
-  get pending(): number {
-    return this.pos - this.start;
-  }
-
-  /** Hand out the pending frames. */
-  flush(out: (piece: Buffer) => void): void {
-    if (this.pos === this.start) return;
-    const piece = this.slab.subarray(this.start, this.pos);
-    this.start = this.pos;
-    out(piece);
   }
 
   private newSlab(need: number): void {
@@ -185,6 +167,5 @@ export class FrameEncoder {
     this.slab = Buffer.allocUnsafeSlow(size);
     this.words = new Int32Array(this.slab.buffer, 0, this.slab.buffer.byteLength >> 2);
     this.pos = 0;
-    this.start = 0;
   }
 }

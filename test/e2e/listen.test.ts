@@ -11,7 +11,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { WebSocket } from 'ws';
 import { makeCerts } from '../fixtures/certs.js';
 import { has } from '../fixtures/proxies.js';
-import { BIN } from '../helpers/cli.js';
+import { BIN, runCli } from '../helpers/cli.js';
 import { collect } from '../helpers/spawn.js';
 import { hasTmux, Terminal } from '../helpers/tmux.js';
 
@@ -131,6 +131,19 @@ describe('listen mode', () => {
     s.child.kill('SIGTERM');
     expect(await s.exited).toBe(143);
   });
+
+  it('a wsx client piping 100,000 lines with -w 0 gets every echo before the close (wsx on both sides)', async () => {
+    // The client's close frame arrives in the same read as the last messages: the echoes the hub
+    // frames for them must reach the socket before ws's reply to the close (a reordering once
+    // lost the last few thousand).
+    const s = await startServer(['--echo', '-q']);
+    const lines = Array.from({ length: 100_000 }, (_, i) => String(i));
+    const input = `${lines.join('\n')}\n`;
+    const r = await runCli([s.url, '-w', '0'], { input, timeoutMs: 60_000 });
+    expect(r.stderr).toBe('');
+    expect(r.code).toBe(0);
+    expect(r.out).toBe(input);
+  }, 60_000);
 
   it('pipe: input read before any client connects is queued for the first one; received payloads go to stdout', async () => {
     const s = await startServer([], { stdin: 'pipe' });
