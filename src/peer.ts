@@ -8,7 +8,7 @@ import type WebSocket from 'ws';
 import { monotonicMs } from './clock.js';
 import { WsxError } from './errors.js';
 import { noteTraffic } from './memory.js';
-import { FrameEncoder } from './wire.js';
+import { FrameEncoder, headerSize } from './wire.js';
 
 export interface CloseInfo {
   code: number;
@@ -200,12 +200,17 @@ export interface MessagePeer extends EventEmitter<PeerEvents> {
 
 /** Data messages of at least this many bytes are compressed when permessage-deflate is on. */
 export const COMPRESS_THRESHOLD = 1024;
+/** Single sends under this size wait for the end of the turn, to leave in one frame buffer. */
+const QUEUE_LIMIT = 16 * 1024;
+/** Queued single sends are framed and handed to the socket once they reach this many bytes. */
+const QUEUE_FLUSH_AT = 64 * 1024;
 
 /** What a transport needs of the TCP/TLS socket under a WebSocket for the send fast path. */
 export interface FrameSocket {
   cork(): void;
   uncork(): void;
   write(chunk: Buffer, cb?: (err?: Error | null) => void): boolean;
+  end(...args: unknown[]): unknown;
   on(event: 'data' | 'finish', listener: (...args: unknown[]) => void): unknown;
   readonly destroyed: boolean;
 }
@@ -243,6 +248,17 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   /** Waiting for the other side's close frame or TCP close: counts from the last data in. */
   private closeTimer: NodeJS.Timeout | undefined;
   private closing = false;
+  /**
+   * Single sends of this turn (all text or all binary), framed together at its end: one buffer
+   * and one socket write per turn, where a relay to many clients would otherwise make a write
+   * request per message per client. Flushed before anything else reaches the socket.
+   */
+  private queued: Array<Buffer | string> = [];
+  private queuedLens: number[] = [];
+  private queuedBinary = false;
+  private queuedBytes = 0;
+  /** The socket's own write (the instance's `write` is wrapped to flush `queued` first). */
+  private rawWrite: ((chunk: Buffer, cb?: (err?: Error | null) => void) => boolean) | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -302,6 +318,20 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       });
     });
     if (opts.socket) {
+      const socket = opts.socket;
+      // ws writes its own frames (a close or a pong in answer, a compressed message) to this
+      // socket: whatever we queued before must go first. The wrap is on this one instance.
+      const write = socket.write;
+      const end = socket.end;
+      this.rawWrite = (chunk, cb) => write.call(socket, chunk, cb);
+      socket.write = (...args: Parameters<FrameSocket['write']>) => {
+        this.flushQueued();
+        return write.apply(socket, args);
+      };
+      socket.end = (...args: unknown[]) => {
+        this.flushQueued();
+        return end.apply(socket, args);
+      };
       // Data still arriving after our close frame: the other side is alive, keep waiting.
       opts.socket.on('data', () => {
         if (this.closing) this.armCloseTimer();
@@ -326,7 +356,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Bytes queued locally and not yet handed to the kernel. */
   get bufferedAmount(): number {
-    return this.ws.bufferedAmount;
+    return this.ws.bufferedAmount + this.queuedBytes;
   }
 
   input(data: Buffer | string, binary: boolean): void {
@@ -372,6 +402,15 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       return;
     }
     this.cork();
+    if (messages.length === 1 && this.viaWs === 0) {
+      const m = messages[0] as Buffer | string;
+      const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
+      if (len < QUEUE_LIMIT && (!this.deflate || len < COMPRESS_THRESHOLD)) {
+        this.queue(m, len, binary);
+        return;
+      }
+    }
+    this.flushQueued();
     if (!this.deflate && this.viaWs === 0) {
       this.stats.bytesOut += encoder.encode(messages, binary, this.writePiece);
       return;
@@ -397,7 +436,41 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     }
   }
 
+  private queue(m: Buffer | string, len: number, binary: boolean): void {
+    if (this.queued.length > 0 && binary !== this.queuedBinary) this.flushQueued();
+    this.queuedBinary = binary;
+    this.queued.push(m);
+    this.queuedLens.push(len);
+    this.queuedBytes += headerSize(len, this.encoder?.masked === true) + len;
+    this.stats.bytesOut += len;
+    if (this.queuedBytes >= QUEUE_FLUSH_AT) this.flushQueued();
+  }
+
+  /** Frame the queued single sends into one buffer and hand it to the socket. */
+  private flushQueued(): void {
+    const n = this.queued.length;
+    if (n === 0 || this.encoder === undefined) return;
+    const buf = this.encoder.encodeBatch(this.queued, this.queuedLens, n, this.queuedBinary);
+    this.queued.length = 0;
+    this.queuedLens.length = 0;
+    this.queuedBytes = 0;
+    this.batches.push(buf);
+    this.unwritten++;
+    (this.rawWrite as NonNullable<Peer['rawWrite']>)(buf, this.onBatchSent);
+  }
+
+  /** Batches from flushQueued whose write has not finished, in write order. */
+  private readonly batches: Buffer[] = [];
+
+  /** Write callbacks run in write order: the first batch is done, its memory free again. */
+  private readonly onBatchSent = (err?: Error | null): void => {
+    const batch = this.batches.shift();
+    if (batch !== undefined && !err) this.encoder?.release(batch);
+    this.onSent();
+  };
+
   private sendViaWs(m: Buffer | string, binary: boolean): void {
+    this.flushQueued();
     const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
     this.stats.bytesOut += len;
     this.unwritten++;
@@ -407,7 +480,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private readonly writePiece = (piece: Buffer): void => {
     this.unwritten++;
-    (this.socket as FrameSocket).write(piece, this.onSent);
+    (this.rawWrite as NonNullable<Peer['rawWrite']>)(piece, this.onSent);
   };
 
   /** Cork until the end of this turn: everything sent meanwhile leaves in one writev. */
@@ -420,6 +493,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private readonly uncork = (): void => {
     this.corked = false;
+    this.flushQueued();
     this.socket?.uncork();
   };
 
@@ -451,6 +525,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Resolves once the local send buffer is at or below `below` bytes (0 = all written). */
   waitForDrain(below = 0): Promise<void> {
+    this.flushQueued();
     if (this.closed || this.unwritten === 0 || this.ws.bufferedAmount <= below) {
       return Promise.resolve();
     }

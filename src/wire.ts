@@ -7,6 +7,10 @@ import { builtin } from './builtin.js';
 const POOL_SIZE = 8192;
 /** Frames are carved out of slabs this large (a bigger message gets a slab of its own size). */
 const SLAB_SIZE = 64 * 1024;
+/** A batch buffer is at least this large (so that a similar batch fits it next time)... */
+const BATCH_MIN = 4096;
+/** ...and kept for reuse up to this size. */
+const BATCH_KEEP = 128 * 1024;
 /** Unmasked payloads at least this large are written by reference, not copied into the slab. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -88,6 +92,51 @@ export function headerSize(len: number, masked: boolean): number {
   return (len < 126 ? 2 : len < 65536 ? 4 : 10) + (masked ? 4 : 0);
 }
 
+/** Writes a frame header at `p` (no masking key); returns where the key or payload goes. */
+function writeHeader(buf: Buffer, p: number, opcode: number, len: number, masked: boolean): number {
+  buf[p] = opcode;
+  const maskBit = masked ? 0x80 : 0;
+  if (len < 126) {
+    buf[p + 1] = maskBit | len;
+    return p + 2;
+  }
+  if (len < 65536) {
+    buf[p + 1] = maskBit | 126;
+    buf.writeUInt16BE(len, p + 2);
+    return p + 4;
+  }
+  buf[p + 1] = maskBit | 127;
+  buf.writeUInt32BE(Math.floor(len / 2 ** 32), p + 2);
+  buf.writeUInt32BE(len >>> 0, p + 6);
+  return p + 10;
+}
+
+/**
+ * Writes one whole frame of `m` (`len` bytes) at `p`, masked with a fresh key if `masked`
+ * (`words`: an Int32Array over all of `buf.buffer`). Returns the end of the frame.
+ */
+function writeFrame(
+  buf: Buffer,
+  at: number,
+  opcode: number,
+  m: Buffer | string,
+  len: number,
+  masked: boolean,
+  words: Int32Array,
+): number {
+  let p = writeHeader(buf, at, opcode, len, masked);
+  let key = 0;
+  if (masked) {
+    key = p;
+    writeMaskKey(buf, p);
+    p += 4;
+  }
+  if (typeof m === 'string') buf.write(m, p, len, 'utf8');
+  else m.copy(buf, p);
+  if (masked && len > 0) maskInPlace(buf, p, p + len, key, words);
+  return p + len;
+}
+
 /**
  * Encodes data frames (FIN set, no RSV bits: never compressed) into reused slabs. A client masks
  * (`masked`), a server does not. Each `encode` hands back contiguous pieces to write in order.
@@ -96,8 +145,10 @@ export class FrameEncoder {
   private slab: Buffer = Buffer.alloc(0);
   private words: Int32Array = new Int32Array(0);
   private pos = 0;
+  /** An earlier batch's buffer, written and free (see encodeBatch). */
+  private spare: Buffer | undefined;
 
-  constructor(private readonly masked: boolean) {}
+  constructor(readonly masked: boolean) {}
 
   /**
    * Frame `messages` (text or binary) and pass the bytes to `out` in order, in as few pieces as
@@ -122,43 +173,64 @@ export class FrameEncoder {
         this.newSlab(need);
         start = 0;
       }
-      const buf = this.slab;
-      let p = this.pos;
-      buf[p] = opcode;
-      const maskBit = this.masked ? 0x80 : 0;
-      if (len < 126) {
-        buf[p + 1] = maskBit | len;
-        p += 2;
-      } else if (len < 65536) {
-        buf[p + 1] = maskBit | 126;
-        buf.writeUInt16BE(len, p + 2);
-        p += 4;
-      } else {
-        buf[p + 1] = maskBit | 127;
-        buf.writeUInt32BE(Math.floor(len / 2 ** 32), p + 2);
-        buf.writeUInt32BE(len >>> 0, p + 6);
-        p += 10;
-      }
       if (byRef) {
-        this.pos = p;
-        out(buf.subarray(start, p));
+        this.pos = writeHeader(this.slab, this.pos, opcode, len, false);
+        out(this.slab.subarray(start, this.pos));
         out(m as Buffer);
-        start = p;
+        start = this.pos;
         continue;
       }
-      let key = 0;
-      if (this.masked) {
-        key = p;
-        writeMaskKey(buf, p);
-        p += 4;
-      }
-      if (typeof m === 'string') buf.write(m, p, len, 'utf8');
-      else m.copy(buf, p);
-      if (this.masked && len > 0) maskInPlace(buf, p, p + len, key, this.words);
-      this.pos = p + len;
+      this.pos = writeFrame(this.slab, this.pos, opcode, m, len, this.masked, this.words);
     }
     if (this.pos > start) out(this.slab.subarray(start, this.pos));
     return payload;
+  }
+
+  /**
+   * Frame the first `count` of `messages` (of byte lengths `lens`) into one buffer of exactly
+   * their size: the single sends of one turn. The buffer is that of an earlier batch once
+   * release() says its write is done (else a new one), so a relay that writes every turn keeps
+   * reusing the same memory instead of leaving a new buffer per turn to the garbage collector.
+   */
+  encodeBatch(
+    messages: ReadonlyArray<Buffer | string>,
+    lens: ReadonlyArray<number>,
+    count: number,
+    binary: boolean,
+  ): Buffer {
+    const opcode = binary ? 0x82 : 0x81;
+    let total = 0;
+    for (let i = 0; i < count; i++) {
+      const len = lens[i] as number;
+      total += headerSize(len, this.masked) + len;
+    }
+    let backing = this.spare;
+    if (backing !== undefined && backing.length >= total) this.spare = undefined;
+    else backing = Buffer.allocUnsafeSlow(Math.max(total, BATCH_MIN));
+    const buf = backing.subarray(0, total);
+    const words = this.masked
+      ? new Int32Array(backing.buffer, 0, backing.buffer.byteLength >> 2)
+      : this.words;
+    let p = 0;
+    for (let i = 0; i < count; i++) {
+      p = writeFrame(
+        buf,
+        p,
+        opcode,
+        messages[i] as Buffer | string,
+        lens[i] as number,
+        this.masked,
+        words,
+      );
+    }
+    return buf;
+  }
+
+  /** A batch from encodeBatch has been written (its write callback ran): reuse its memory. */
+  release(batch: Buffer): void {
+    const size = batch.buffer.byteLength;
+    if (size > BATCH_KEEP || (this.spare !== undefined && this.spare.length >= size)) return;
+    this.spare = Buffer.from(batch.buffer, 0, size);
   }
 
   private newSlab(need: number): void {

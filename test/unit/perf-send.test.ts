@@ -2,7 +2,7 @@
 // other side with ws itself: masking of odd lengths, order across batches, slabs and
 // compression, back-pressure, and the close wait that counts from the last data received.
 
-import type { AddressInfo } from 'node:net';
+import { type AddressInfo, Socket } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connect } from '../../src/connection.js';
@@ -90,6 +90,29 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     }
   });
 
+  it('a batch reuses the memory of one released after its write, never of one still in flight', () => {
+    const enc = new FrameEncoder(false);
+    const lens = (m: Buffer[]) => m.map((b) => b.length);
+    const first = [bytes(10, 1), bytes(300, 2)];
+    const a = enc.encodeBatch(first, lens(first), 2, true);
+    expect(a.length).toBe(2 + 10 + 4 + 300);
+    expect([a[0], a[1], a[12], a[13]]).toEqual([0x82, 10, 0x82, 126]);
+    expect(a.subarray(2, 12).equals(first[0] as Buffer)).toBe(true);
+    const second = [bytes(50, 3)];
+    // a is still being written: b must not share its memory.
+    const b = enc.encodeBatch(second, lens(second), 1, false);
+    expect(b.buffer).not.toBe(a.buffer);
+    expect(a.subarray(16).equals(first[1] as Buffer)).toBe(true);
+    enc.release(a);
+    const c = enc.encodeBatch(second, lens(second), 1, false);
+    expect(c.buffer).toBe(a.buffer);
+    expect([c[0], c[1]]).toEqual([0x81, 50]);
+    expect(c.subarray(2).equals(second[0] as Buffer)).toBe(true);
+    // Only `count` of the messages are framed.
+    const d = enc.encodeBatch(first, lens(first), 1, true);
+    expect(d.length).toBe(12);
+  });
+
   it('headers use 7-bit, 16-bit and 64-bit lengths at the RFC boundaries', () => {
     expect([125, 126, 65535, 65536].map((n) => headerSize(n, false))).toEqual([2, 4, 4, 10]);
     expect(headerSize(0, true)).toBe(6);
@@ -172,6 +195,66 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     expect(order.indexOf('ping')).toBe(250);
   });
 
+  it('the single sends of one turn leave in one socket write; a switch of type starts another', async () => {
+    // Count the writes that reach net.Socket (the peer captures `write` when it is made).
+    const original = Socket.prototype.write;
+    let writes = 0;
+    Socket.prototype.write = function (this: Socket, ...args: unknown[]) {
+      writes++;
+      return (original as (...a: unknown[]) => boolean).apply(this, args);
+    } as typeof original;
+    let peer: Peer;
+    try {
+      peer = await open(server.url);
+    } finally {
+      Socket.prototype.write = original;
+    }
+    const start = server.got.length;
+    writes = 0;
+    for (let i = 0; i < 1000; i++) peer.send(`line ${i}`, false);
+    await server.until(start + 1000);
+    expect(writes).toBe(1);
+    writes = 0;
+    for (let i = 0; i < 30; i++) peer.send(i % 10 === 9 ? bytes(i, i) : `t${i}`, i % 10 === 9);
+    await server.until(start + 1030);
+    // t0..t8, b9, t10..t18, b19, t20..t28, b29: six runs of one type.
+    expect(writes).toBe(6);
+    const got = server.got.slice(start + 1000);
+    expect(got.map((g) => g.binary)).toEqual(Array.from({ length: 30 }, (_, i) => i % 10 === 9));
+    expect(got[3]?.data.toString()).toBe('t3');
+    expect(got[19]?.data.equals(bytes(19, 19))).toBe(true);
+    peer.close();
+  });
+
+  it('what ws writes on its own (a pong, the close reply) goes after the sends queued before it', async () => {
+    // The server sends a, a ping, b and a close in one chunk; the client echoes each message
+    // while ws parses that chunk, and ws answers the ping and the close in the same turn.
+    const wss = new WebSocketServer({ host: '127.0.0.1', port: 0 });
+    await new Promise<void>((r) => wss.once('listening', () => r()));
+    const order: string[] = [];
+    const done = new Promise<void>((resolve) =>
+      wss.on('connection', (ws, req) => {
+        ws.on('message', (d) => order.push(String(d)));
+        ws.on('pong', () => order.push('pong'));
+        ws.on('close', (code) => {
+          order.push(`close ${code}`);
+          resolve();
+        });
+        req.socket.cork();
+        ws.send('a');
+        ws.ping();
+        ws.send('b');
+        ws.close(1000);
+        req.socket.uncork();
+      }),
+    );
+    const peer = await open(`ws://127.0.0.1:${(wss.address() as AddressInfo).port}/`);
+    peer.on('message', (d) => peer.send(`echo ${d}`, false));
+    await done;
+    expect(order).toEqual(['echo a', 'pong', 'echo b', 'close 1000']);
+    await new Promise<void>((r) => wss.close(() => r()));
+  });
+
   it('sendMany under back-pressure: waitForDrain resolves with the buffer at or below the mark', async () => {
     const peer = await open(server.url);
     const ws = server.sockets[server.sockets.length - 1] as WebSocket;
@@ -228,6 +311,18 @@ describe('Peer with permessage-deflate', () => {
     );
     // Compressed bytes on the wire are fewer than the payload: the big ones went through zlib.
     expect(peer.stats.bytesOut).toBe(sent.reduce((s, b) => s + b.length, 0));
+    peer.close();
+  });
+
+  it('single sends, small (queued) and large (compressed by ws), keep their order', async () => {
+    const peer = await open(server.url);
+    const start = server.got.length;
+    const sent = Array.from({ length: 120 }, (_, i) =>
+      i % 9 === 4 ? `${i} ${'compressible '.repeat(300)}` : `${i}`,
+    );
+    for (const m of sent) peer.send(m, false);
+    await server.until(start + sent.length);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(sent);
     peer.close();
   });
 });
