@@ -9,6 +9,7 @@ import { WsxError } from './errors.js';
 import {
   CLOSE_TIMEOUT_OUTER_MS,
   COMPRESS_THRESHOLD,
+  DEFLATE_LEVEL,
   type FrameSocket,
   type HandshakeInfo,
   Peer,
@@ -440,12 +441,13 @@ export async function connect(c: PreparedConnect, hooks: ConnectHooks = {}): Pro
       protocolVersion: c.protocolVersion,
       // Offer no context takeover both ways: then a ws server (and ws here) compresses only
       // messages past the threshold, so small messages skip zlib (SPEC §16). Smaller ones are
-      // also framed uncompressed by the Peer whatever is negotiated.
+      // also framed uncompressed by the Peer whatever is negotiated. zlib level 1 (DEFLATE_LEVEL).
       perMessageDeflate: c.compress
         ? {
             clientNoContextTakeover: true,
             serverNoContextTakeover: true,
             threshold: COMPRESS_THRESHOLD,
+            zlibDeflateOptions: { level: DEFLATE_LEVEL },
           }
         : false,
       maxPayload: c.maxMessageSize,

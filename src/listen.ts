@@ -5,7 +5,7 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { usageError, WsxError } from './errors.js';
-import { type FrameSocket, Peer } from './peer.js';
+import { COMPRESS_THRESHOLD, DEFLATE_LEVEL, type FrameSocket, Peer } from './peer.js';
 import type { TlsMaterial } from './prepare.js';
 
 export interface ListenConfig {
@@ -92,7 +92,9 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
   const accepted = new Set(c.subprotocols);
   const wss = new WebSocketServer({
     server: http,
-    perMessageDeflate: c.compress,
+    perMessageDeflate: c.compress
+      ? { threshold: COMPRESS_THRESHOLD, zlibDeflateOptions: { level: DEFLATE_LEVEL } }
+      : false,
     maxPayload: c.maxMessageSize,
     // With -s, a client offering none of the accepted subprotocols is refused with HTTP 400.
     verifyClient:

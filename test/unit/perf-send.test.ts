@@ -2,7 +2,9 @@
 // other side with ws itself: masking of odd lengths, order across batches, slabs and
 // compression, back-pressure, and the close wait that counts from the last data received.
 
+import type { IncomingMessage } from 'node:http';
 import { type AddressInfo, Socket } from 'node:net';
+import { constants, deflateRawSync } from 'node:zlib';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connect } from '../../src/connection.js';
@@ -27,11 +29,13 @@ async function recordingServer(perMessageDeflate = false) {
   const got: Received[] = [];
   const sockets: WebSocket[] = [];
   const offers: string[] = [];
+  const requests: IncomingMessage[] = [];
   let want = 0;
   let onEnough: (() => void) | undefined;
   wss.on('connection', (ws, req) => {
     sockets.push(ws);
     offers.push(req.headers['sec-websocket-extensions'] ?? '');
+    requests.push(req);
     ws.on('message', (data, binary) => {
       got.push({ data: data as Buffer, binary });
       if (got.length === want) onEnough?.();
@@ -42,6 +46,7 @@ async function recordingServer(perMessageDeflate = false) {
     got,
     sockets,
     offers,
+    requests,
     /** Resolves once `n` messages in total have arrived. */
     until(n: number): Promise<void> {
       want = n;
@@ -314,6 +319,29 @@ describe('Peer with permessage-deflate', () => {
     peer.close();
   });
 
+  it('compresses at zlib level 1: the bytes on the wire are level 1’s, not the default’s', async () => {
+    const peer = await open(server.url);
+    const socket = server.requests[server.requests.length - 1]?.socket as Socket;
+    const items = Array.from({ length: 400 }, (_, i) => ({
+      id: i,
+      name: `user${(i * 7919) % 1000}`,
+    }));
+    const json = Buffer.from(JSON.stringify(items));
+    // permessage-deflate with no context takeover: one raw deflate stream per message, sync-flushed,
+    // without its 4-byte 00 00 ff ff tail (RFC 7692 §7.2.1).
+    const deflated = (level: number) =>
+      deflateRawSync(json, { level, finishFlush: constants.Z_SYNC_FLUSH }).length - 4;
+    expect(deflated(1)).not.toBe(deflated(6));
+    const before = socket.bytesRead;
+    const start = server.got.length;
+    peer.send(json, false);
+    await server.until(start + 1);
+    expect(server.got[start]?.data.equals(json)).toBe(true);
+    // Header (2 + 2 length bytes, the payload is under 64 KiB) + masking key + payload.
+    expect(socket.bytesRead - before).toBe(2 + 2 + 4 + deflated(1));
+    peer.close();
+  });
+
   it('single sends, small (queued) and large (compressed by ws), keep their order', async () => {
     const peer = await open(server.url);
     const start = server.got.length;
@@ -328,6 +356,39 @@ describe('Peer with permessage-deflate', () => {
 });
 
 describe('Peer send fast path, server side (unmasked), to a ws client', () => {
+  it('listen mode compresses at zlib level 1 too', async () => {
+    const server = await listen({
+      port: 0,
+      bind: '127.0.0.1',
+      subprotocols: [],
+      compress: true,
+      maxMessageSize: 1 << 30,
+      tls: undefined,
+    });
+    const peerP = new Promise<Peer>((r) => server.once('peer', (p) => r(p)));
+    const client = new WebSocket(server.url, { perMessageDeflate: true });
+    let socket: Socket | undefined;
+    client.on('upgrade', (res) => {
+      socket = res.socket as Socket;
+    });
+    const json = Buffer.from(
+      JSON.stringify(Array.from({ length: 400 }, (_, i) => ({ i, v: `v${(i * 7919) % 1000}` }))),
+    );
+    const got = new Promise<Buffer>((r) => client.once('message', (d) => r(d as Buffer)));
+    const peer = await peerP;
+    await new Promise((r) => client.once('open', r));
+    peer.start();
+    expect(peer.info.extensions).toContain('permessage-deflate');
+    const before = (socket as Socket).bytesRead;
+    peer.send(json, false);
+    expect((await got).equals(json)).toBe(true);
+    const level1 =
+      deflateRawSync(json, { level: 1, finishFlush: constants.Z_SYNC_FLUSH }).length - 4;
+    expect((socket as Socket).bytesRead - before).toBe(2 + 2 + level1);
+    client.terminate();
+    await server.close();
+  });
+
   it('odd lengths and payloads written by reference arrive byte-exact and in order', async () => {
     const server = await listen({
       port: 0,
