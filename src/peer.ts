@@ -460,18 +460,16 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     this.queued.length = 0;
     this.queuedLens.length = 0;
     this.queuedBytes = 0;
-    this.batches.push(buf);
-    this.unwritten++;
-    (this.rawWrite as NonNullable<Peer['rawWrite']>)(buf, this.onBatchSent);
+    this.writePiece(buf, true);
   }
 
-  /** Batches from flushQueued whose write has not finished, in write order. */
-  private readonly batches: Buffer[] = [];
+  /** Pieces of the encoder's own memory whose write has not finished, in write order. */
+  private readonly owned: Buffer[] = [];
 
-  /** Write callbacks run in write order: the first batch is done, its memory free again. */
-  private readonly onBatchSent = (err?: Error | null): void => {
-    const batch = this.batches.shift();
-    if (batch !== undefined && !err) this.encoder?.release(batch);
+  /** Write callbacks run in write order: the first owned piece is written, its memory free. */
+  private readonly onOwnedSent = (err?: Error | null): void => {
+    const piece = this.owned.shift();
+    if (piece !== undefined && !err) this.encoder?.release(piece);
     this.onSent();
   };
 
@@ -484,9 +482,13 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     this.ws.send(m, { binary, compress: this.deflate && len >= COMPRESS_THRESHOLD }, this.onWsSent);
   }
 
-  private readonly writePiece = (piece: Buffer): void => {
+  private readonly writePiece = (piece: Buffer, owned: boolean): void => {
     this.unwritten++;
-    (this.rawWrite as NonNullable<Peer['rawWrite']>)(piece, this.onSent);
+    const write = this.rawWrite as NonNullable<Peer['rawWrite']>;
+    if (owned) {
+      this.owned.push(piece);
+      write(piece, this.onOwnedSent);
+    } else write(piece, this.onSent);
   };
 
   /** Cork until the end of this turn: everything sent meanwhile leaves in one writev. */

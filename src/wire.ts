@@ -7,6 +7,8 @@ import { builtin } from './builtin.js';
 const POOL_SIZE = 8192;
 /** Frames are carved out of slabs this large (a bigger message gets a slab of its own size). */
 const SLAB_SIZE = 64 * 1024;
+/** A written slab is kept for reuse up to this size (one of a big message's own size, too). */
+const SLAB_KEEP = 1024 * 1024;
 /** A batch buffer is at least this large (so that a similar batch fits it next time)... */
 const BATCH_MIN = 4096;
 /** ...and kept for reuse up to this size. */
@@ -147,17 +149,22 @@ export class FrameEncoder {
   private pos = 0;
   /** An earlier batch's buffer, written and free (see encodeBatch). */
   private spare: Buffer | undefined;
+  /** Pieces of each slab handed out and not yet released (their writes are not done). */
+  private readonly slabUse = new Map<ArrayBufferLike, number>();
+  /** A full slab all of whose pieces are written: the next slab (see release). */
+  private spareSlab: Buffer | undefined;
 
   constructor(readonly masked: boolean) {}
 
   /**
    * Frame `messages` (text or binary) and pass the bytes to `out` in order, in as few pieces as
-   * the slab allows. Returns the payload bytes framed.
+   * the slab allows. `owned`: a piece of a slab, to hand back to release() once written (the
+   * others are the caller's own payloads, written by reference). Returns the payload bytes framed.
    */
   encode(
     messages: ReadonlyArray<Buffer | string>,
     binary: boolean,
-    out: (piece: Buffer) => void,
+    out: (piece: Buffer, owned: boolean) => void,
   ): number {
     const opcode = binary ? 0x82 : 0x81;
     let payload = 0;
@@ -169,21 +176,27 @@ export class FrameEncoder {
       const byRef = !this.masked && typeof m !== 'string' && len >= COPY_LIMIT;
       const need = byRef ? head : head + len;
       if (this.pos + need > this.slab.length) {
-        if (this.pos > start) out(this.slab.subarray(start, this.pos));
+        if (this.pos > start) this.handOut(start, out);
         this.newSlab(need);
         start = 0;
       }
       if (byRef) {
         this.pos = writeHeader(this.slab, this.pos, opcode, len, false);
-        out(this.slab.subarray(start, this.pos));
-        out(m as Buffer);
+        this.handOut(start, out);
+        out(m as Buffer, false);
         start = this.pos;
         continue;
       }
       this.pos = writeFrame(this.slab, this.pos, opcode, m, len, this.masked, this.words);
     }
-    if (this.pos > start) out(this.slab.subarray(start, this.pos));
+    if (this.pos > start) this.handOut(start, out);
     return payload;
+  }
+
+  private handOut(start: number, out: (piece: Buffer, owned: boolean) => void): void {
+    const ab = this.slab.buffer;
+    this.slabUse.set(ab, (this.slabUse.get(ab) ?? 0) + 1);
+    out(this.slab.subarray(start, this.pos), true);
   }
 
   /**
@@ -226,17 +239,42 @@ export class FrameEncoder {
     return buf;
   }
 
-  /** A batch from encodeBatch has been written (its write callback ran): reuse its memory. */
-  release(batch: Buffer): void {
-    const size = batch.buffer.byteLength;
+  /**
+   * An owned piece from encode, or a batch from encodeBatch, has been written (its write callback
+   * ran): once nothing in flight refers to its memory, that memory is used again.
+   */
+  release(piece: Buffer): void {
+    const ab = piece.buffer;
+    const uses = this.slabUse.get(ab);
+    if (uses !== undefined) {
+      if (uses > 1) {
+        this.slabUse.set(ab, uses - 1);
+        return;
+      }
+      this.slabUse.delete(ab);
+      // The slab in use goes on being filled; a full one, all written, becomes the next one.
+      // (The largest such slab up to SLAB_KEEP: a run of big messages reuses one too.)
+      const size = ab.byteLength;
+      const spare = this.spareSlab;
+      if (
+        ab !== this.slab.buffer &&
+        size <= SLAB_KEEP &&
+        (spare === undefined || spare.length < size)
+      )
+        this.spareSlab = Buffer.from(ab);
+      return;
+    }
+    const size = ab.byteLength;
     if (size > BATCH_KEEP || (this.spare !== undefined && this.spare.length >= size)) return;
-    this.spare = Buffer.from(batch.buffer, 0, size);
+    this.spare = Buffer.from(ab, 0, size);
   }
 
   private newSlab(need: number): void {
-    // The old slab stays referenced by the writes still queued on the socket; never reuse it.
-    const size = Math.max(SLAB_SIZE, need);
-    this.slab = Buffer.allocUnsafeSlow(size);
+    // A slab whose pieces are still queued on the socket is never reused (see release).
+    const spare = this.spareSlab;
+    this.spareSlab = undefined;
+    if (spare !== undefined && need <= spare.length) this.slab = spare;
+    else this.slab = Buffer.allocUnsafeSlow(Math.max(SLAB_SIZE, need));
     this.words = new Int32Array(this.slab.buffer, 0, this.slab.buffer.byteLength >> 2);
     this.pos = 0;
   }

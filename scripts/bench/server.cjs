@@ -2,11 +2,11 @@
 // --deflate: permessage-deflate on, with ws's defaults (as many ws, aiohttp, tornado servers).
 // --unbatched: ws as it comes, one socket write per message sent.
 //
-// By default the server corks its socket while it handles one read (the echoes of one incoming
-// chunk go out in one write) and while it floods: otherwise it makes a system call per message,
+// By default the echoes of one incoming chunk go out in one write (framed into one buffer; with
+// deflate, corked), and flooding is corked: otherwise the server makes a system call per message,
 // is the bottleneck of every pipe row, and every client measures about 1.0× (the README shows that
 // case too). Batched, it is cheap enough that the rows measure the clients.
-const { WebSocketServer } = require('ws');
+const { Sender, WebSocketServer } = require('ws');
 const deflate = process.argv.includes('--deflate');
 const batched = !process.argv.includes('--unbatched');
 const wss = new WebSocketServer({
@@ -41,7 +41,43 @@ wss.on('connection', (ws, req) => {
     pump();
     return;
   }
+  if (batched && !deflate) {
+    // The echoes of one read are framed into one buffer and written once, as a server built for
+    // throughput does. Corking ws instead is not enough: each corked ws.send is two buffers, and
+    // libuv writes at most IOV_MAX (1,024) buffers per turn of the server's loop, which spends
+    // that turn reading 2 MB from a client that sends fast: 33 KB of echoes went back per turn,
+    // the rest piled up in the server (12 MB by the end), and every client measured the stall.
+    const write = socket.write;
+    let out = [];
+    let size = 0;
+    const flush = () => {
+      if (out.length === 0) return;
+      const b = out.length === 1 ? out[0] : Buffer.concat(out, size);
+      out = [];
+      size = 0;
+      write.call(socket, b);
+    };
+    // What ws writes itself (the reply to a close, a pong) goes after the echoes before it.
+    socket.write = (...args) => {
+      flush();
+      return write.apply(socket, args);
+    };
+    ws.on('message', (d, b) => {
+      const [head, body] = Sender.frame(d, {
+        fin: true,
+        opcode: b ? 2 : 1,
+        mask: false,
+        readOnly: true,
+        rsv1: false,
+      });
+      if (out.length === 0) process.nextTick(flush);
+      out.push(head, body);
+      size += head.length + body.length;
+    });
+    return;
+  }
   if (batched) {
+    // With permessage-deflate ws compresses each echo (asynchronously): cork per read.
     let corked = false;
     const uncork = () => {
       corked = false;

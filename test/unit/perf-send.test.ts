@@ -118,6 +118,40 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     expect(d.length).toBe(12);
   });
 
+  it('a full slab is used again only once every piece of it is written', () => {
+    const enc = new FrameEncoder(true);
+    const pieces: Array<{ piece: Buffer; owned: boolean }> = [];
+    const out = (piece: Buffer, owned: boolean) => pieces.push({ piece, owned });
+    const line = bytes(1000, 7);
+    // 40 frames of 1,006 bytes fill most of a 64 KiB slab; the next 40 need a second slab.
+    enc.encode(Array(40).fill(line), true, out);
+    enc.encode(Array(40).fill(line), true, out);
+    const first = (pieces[0] as { piece: Buffer }).piece.buffer;
+    const second = (pieces[pieces.length - 1] as { piece: Buffer }).piece.buffer;
+    expect(second).not.toBe(first);
+    expect(pieces.every((p) => p.owned)).toBe(true);
+    const ofFirst = pieces.filter((p) => p.piece.buffer === first);
+    expect(ofFirst.length).toBeGreaterThan(1);
+    // All but one piece of the first slab written: a third slab must be new memory.
+    for (const p of ofFirst.slice(1)) enc.release(p.piece);
+    pieces.length = 0;
+    enc.encode(Array(80).fill(line), true, out);
+    expect(pieces.some((p) => p.piece.buffer === first)).toBe(false);
+    const third = (pieces[pieces.length - 1] as { piece: Buffer }).piece.buffer;
+    // Now the first slab's last piece is written too: it is the next slab.
+    enc.release((ofFirst[0] as { piece: Buffer }).piece);
+    pieces.length = 0;
+    enc.encode(Array(80).fill(line), true, out);
+    expect(pieces.some((p) => p.piece.buffer === first)).toBe(true);
+    expect(pieces.some((p) => p.piece.buffer === third || p.piece.buffer === second)).toBe(true);
+    // Payloads written by reference are the caller's, never the encoder's to reuse.
+    const big = bytes(20_000, 9);
+    const refs: Array<{ piece: Buffer; owned: boolean }> = [];
+    new FrameEncoder(false).encode([big], true, (piece, owned) => refs.push({ piece, owned }));
+    expect(refs.map((r) => r.owned)).toEqual([true, false]);
+    expect(refs[1]?.piece).toBe(big);
+  });
+
   it('headers use 7-bit, 16-bit and 64-bit lengths at the RFC boundaries', () => {
     expect([125, 126, 65535, 65536].map((n) => headerSize(n, false))).toEqual([2, 4, 4, 10]);
     expect(headerSize(0, true)).toBe(6);
