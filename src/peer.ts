@@ -8,6 +8,7 @@ import type WebSocket from 'ws';
 import { monotonicMs } from './clock.js';
 import { WsxError } from './errors.js';
 import { noteTraffic } from './memory.js';
+import type { MessageBatch } from './session/framing.js';
 import { FrameEncoder, headerSize } from './wire.js';
 
 export interface CloseInfo {
@@ -182,6 +183,8 @@ export interface MessagePeer extends EventEmitter<PeerEvents> {
   send(data: Buffer | string, binary: boolean, view?: MessageView): void;
   /** Send several messages in one go (one socket write where the transport can). */
   sendMany(messages: ReadonlyArray<Buffer | string>, binary: boolean): void;
+  /** sendMany for the messages of one input chunk, framed from the chunk where it can. */
+  sendBatch?(batch: MessageBatch, binary: boolean): void;
   /** Requests sent and not yet answered (dialects); end of input waits for 0 ('settled'). */
   outstanding(): number;
   /** Resolves once bufferedAmount ≤ `below` (or the peer closed). */
@@ -392,6 +395,28 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       for (const m of messages)
         this.emit('sent', typeof m === 'string' ? Buffer.from(m) : m, binary);
     }
+  }
+
+  sendBatch(batch: MessageBatch, binary: boolean): void {
+    const encoder = this.encoder;
+    if (
+      encoder === undefined ||
+      this.deflate ||
+      this.viaWs > 0 ||
+      !this.isOpen ||
+      this.listenerCount('sent') > 0
+    ) {
+      this.sendMany(batch.toBuffers(), binary);
+      return;
+    }
+    this.stats.messagesOut += batch.count;
+    this.cork();
+    this.flushQueued();
+    let bytes = 0;
+    if (batch.head.length > 0) bytes += encoder.encode(batch.head, binary, this.writePiece);
+    bytes += encoder.encodeRanges(batch.chunk, batch.starts, batch.ends, binary, this.writePiece);
+    this.stats.bytesOut += bytes;
+    noteTraffic(bytes);
   }
 
   private transmit(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {

@@ -193,6 +193,56 @@ export class FrameEncoder {
     return payload;
   }
 
+  /**
+   * encode() for the messages `src[starts[i]..ends[i])`, framed from `src` itself (no Buffer per
+   * message). Returns the payload bytes framed.
+   */
+  encodeRanges(
+    src: Buffer,
+    starts: ReadonlyArray<number>,
+    ends: ReadonlyArray<number>,
+    binary: boolean,
+    out: (piece: Buffer, owned: boolean) => void,
+  ): number {
+    const opcode = binary ? 0x82 : 0x81;
+    const masked = this.masked;
+    let payload = 0;
+    let start = this.pos;
+    for (let k = 0; k < starts.length; k++) {
+      const from = starts[k] as number;
+      const len = (ends[k] as number) - from;
+      payload += len;
+      const head = headerSize(len, masked);
+      const byRef = !masked && len >= COPY_LIMIT;
+      const need = byRef ? head : head + len;
+      if (this.pos + need > this.slab.length) {
+        if (this.pos > start) this.handOut(start, out);
+        this.newSlab(need);
+        start = 0;
+      }
+      const buf = this.slab;
+      let p = writeHeader(buf, this.pos, opcode, len, masked);
+      if (byRef) {
+        this.pos = p;
+        this.handOut(start, out);
+        out(src.subarray(from, from + len), false);
+        start = p;
+        continue;
+      }
+      let key = 0;
+      if (masked) {
+        key = p;
+        writeMaskKey(buf, p);
+        p += 4;
+      }
+      src.copy(buf, p, from, from + len);
+      if (masked && len > 0) maskInPlace(buf, p, p + len, key, this.words);
+      this.pos = p + len;
+    }
+    if (this.pos > start) this.handOut(start, out);
+    return payload;
+  }
+
   private handOut(start: number, out: (piece: Buffer, owned: boolean) => void): void {
     const ab = this.slab.buffer;
     this.slabUse.set(ab, (this.slabUse.get(ab) ?? 0) + 1);

@@ -11,6 +11,7 @@ import { CLOSE_WAIT_MS, type CloseInfo, type MessagePeer, type MessageView } fro
 import { maskUrl } from '../render/mask.js';
 import { describeHeaders, describePeerStatus } from './describe.js';
 import type { Driver } from './driver.js';
+import type { MessageBatch } from './framing.js';
 import { type Emit, Lifecycle } from './lifecycle.js';
 import { wirePeer } from './wire.js';
 
@@ -400,6 +401,12 @@ export class Controller implements Driver {
     // Without layers the transport frames a whole chunk at once; layers take one at a time.
     if (peer?.isOpen && !(peer instanceof Layer)) peer.sendMany(messages, binary);
     else for (const m of messages) this.send(m, binary);
+  }
+
+  sendBatch(batch: MessageBatch, binary: boolean): void {
+    const peer = this.peer;
+    if (peer?.isOpen && !(peer instanceof Layer) && peer.sendBatch) peer.sendBatch(batch, binary);
+    else this.sendMany(batch.toBuffers(), binary);
   }
 
   /**

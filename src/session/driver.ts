@@ -3,6 +3,7 @@
 
 import type { Ending } from '../errors.js';
 import type { MessagePeer } from '../peer.js';
+import type { MessageBatch } from './framing.js';
 
 export interface Driver {
   readonly kind: 'client' | 'listen';
@@ -21,6 +22,8 @@ export interface Driver {
   send(data: Buffer | string, binary: boolean, typed?: boolean): void;
   /** Send the messages of one input chunk together (one socket write where possible). */
   sendMany?(messages: Buffer[], binary: boolean): void;
+  /** The same for a chunk's messages as ranges of it (no Buffer per message on the fast path). */
+  sendBatch?(batch: MessageBatch, binary: boolean): void;
   /** --max-message-size (the largest message /file sends). */
   readonly maxMessageSize?: number;
   /** Client mode: the current connection is open right now. */

@@ -9,7 +9,7 @@ import type { Ending } from '../errors.js';
 import type { SessionOptions } from '../options.js';
 import type { ReplayMessage } from '../recording.js';
 import type { Driver } from './driver.js';
-import { Splitter } from './framing.js';
+import { MessageBatch, Splitter } from './framing.js';
 
 /** Stop reading input above this many locally buffered bytes; resume below the low mark. */
 const HIGH_WATER = 4 * 1024 * 1024;
@@ -88,6 +88,8 @@ async function runStdin(ctl: Driver, session: SessionOptions, stdin: Readable): 
   const collect = (message: Buffer) => {
     batch.push(message);
   };
+  // Lines and NUL-terminated messages go as ranges of their chunk where the driver takes them.
+  const ranges = ctl.sendBatch && session.framing !== 'whole' ? new MessageBatch() : undefined;
   /** Text frames must be UTF-8; many servers close with 1007 otherwise. Say why, once. */
   const checkUtf8 = (chunkOk: boolean) => {
     if (warned || chunkOk) {
@@ -106,6 +108,17 @@ async function runStdin(ctl: Driver, session: SessionOptions, stdin: Readable): 
     }
   };
   const flush = (chunkOk: boolean) => {
+    if (ranges !== undefined && ranges.count > 0) {
+      if (warned || chunkOk) {
+        lineNo += ranges.count;
+        (ctl.sendBatch as NonNullable<Driver['sendBatch']>)(ranges, session.binary);
+        ranges.clear();
+        return;
+      }
+      // Not valid UTF-8 as a whole: find the message to name, one at a time.
+      batch.push(...ranges.toBuffers());
+      ranges.clear();
+    }
     if (batch.length === 0) return;
     checkUtf8(chunkOk);
     const messages = batch;
@@ -121,7 +134,8 @@ async function runStdin(ctl: Driver, session: SessionOptions, stdin: Readable): 
       for await (const chunk of stdin) {
         if (ctl.isFinished) return;
         const buf = chunk as Buffer;
-        splitter.push(buf, collect);
+        if (ranges !== undefined) splitter.pushBatch(buf, ranges);
+        else splitter.push(buf, collect);
         // A chunk that is valid UTF-8 as a whole needs no per-line check (the common case).
         flush(warned || isUtf8(buf));
         if (ctl.bufferedAmount > HIGH_WATER) await ctl.waitForDrain(LOW_WATER);

@@ -152,6 +152,53 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     expect(refs[1]?.piece).toBe(big);
   });
 
+  it('frames from ranges of a chunk are the frames of the same messages as buffers', () => {
+    const chunk = Buffer.concat(ODD.map((n, i) => bytes(n, i)));
+    const starts: number[] = [];
+    const ends: number[] = [];
+    let at = 0;
+    for (const n of [...ODD, 20_000]) {
+      if (at + n > chunk.length) break;
+      starts.push(at);
+      ends.push(at + n);
+      at += n;
+    }
+    const messages = starts.map((s, i) => chunk.subarray(s, ends[i]));
+    const joined = (f: (out: (p: Buffer) => void) => void) => {
+      const pieces: Buffer[] = [];
+      f((p) => pieces.push(Buffer.from(p)));
+      return Buffer.concat(pieces);
+    };
+    // Unmasked: byte for byte the same.
+    const a = new FrameEncoder(false);
+    const b = new FrameEncoder(false);
+    expect(joined((o) => a.encodeRanges(chunk, starts, ends, true, o))).toEqual(
+      joined((o) => b.encode(messages, true, o)),
+    );
+    // Masked: the same once unmasked with each frame's own key.
+    const m = new FrameEncoder(true);
+    const wire = joined((o) => m.encodeRanges(chunk, starts, ends, false, o));
+    let p = 0;
+    for (const want of messages) {
+      expect(wire[p]).toBe(0x81);
+      const len7 = (wire[p + 1] as number) & 0x7f;
+      const ext = len7 === 126 ? 2 : len7 === 127 ? 8 : 0;
+      const len =
+        ext === 0
+          ? len7
+          : ext === 2
+            ? wire.readUInt16BE(p + 2)
+            : Number(wire.readBigUInt64BE(p + 2));
+      const key = wire.subarray(p + 2 + ext, p + 6 + ext);
+      const body = wire
+        .subarray(p + 6 + ext, p + 6 + ext + len)
+        .map((v, i) => v ^ (key[i & 3] as number));
+      expect(Buffer.from(body).equals(want)).toBe(true);
+      p += 6 + ext + len;
+    }
+    expect(p).toBe(wire.length);
+  });
+
   it('headers use 7-bit, 16-bit and 64-bit lengths at the RFC boundaries', () => {
     expect([125, 126, 65535, 65536].map((n) => headerSize(n, false))).toEqual([2, 4, 4, 10]);
     expect(headerSize(0, true)).toBe(6);

@@ -11,7 +11,7 @@ import {
   parseHex,
   parseSlash,
 } from '../../src/session/commands.js';
-import { Splitter } from '../../src/session/framing.js';
+import { MessageBatch, Splitter } from '../../src/session/framing.js';
 import { jsonState } from '../../src/session/json-continuation.js';
 
 function split(framing: 'line' | 'null' | 'whole', chunks: string[]): string[] {
@@ -36,6 +36,38 @@ describe('framing (SPEC §6, §10)', () => {
   });
   it('-0 splits on NUL and keeps newlines', () => {
     expect(split('null', ['a\nb\0c\0'])).toEqual(['a\nb', 'c']);
+  });
+  it('pushBatch (ranges of the chunk) yields exactly what push does, on random input and chunking', () => {
+    let seed = 12345;
+    const rnd = (n: number) => {
+      seed = (seed * 1103515245 + 12345) >>> 0;
+      return (seed >>> 8) % n;
+    };
+    const alphabet = [0x61, 0x62, 0x0d, 0x0a, 0x00, 0xc3, 0xa9];
+    for (let round = 0; round < 400; round++) {
+      const framing = round % 2 === 0 ? 'line' : 'null';
+      const input = Buffer.from(Array.from({ length: rnd(200) }, () => alphabet[rnd(7)] as number));
+      const chunks: Buffer[] = [];
+      for (let at = 0; at < input.length; ) {
+        const n = 1 + rnd(round % 3 === 0 ? 3 : 40);
+        chunks.push(input.subarray(at, at + n));
+        at += n;
+      }
+      const want: string[] = [];
+      const a = new Splitter(framing);
+      for (const c of chunks) a.push(c, (m) => want.push(m.toString('hex')));
+      a.end((m) => want.push(m.toString('hex')));
+      const got: string[] = [];
+      const b = new Splitter(framing);
+      const batch = new MessageBatch();
+      for (const c of chunks) {
+        b.pushBatch(c, batch);
+        for (const m of batch.toBuffers()) got.push(m.toString('hex'));
+        batch.clear();
+      }
+      b.end((m) => got.push(m.toString('hex')));
+      expect(got).toEqual(want);
+    }
   });
   it('--no-split sends everything as one message', () => {
     expect(split('whole', ['a\n', 'b\n'])).toEqual(['a\nb\n']);
