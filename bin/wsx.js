@@ -53,7 +53,7 @@ function run() {
   const fd = sea ? undefined : fs.openSync(file, 'r');
   const stat = sea ? fs.statSync(file) : fs.fstatSync(fd);
   const build = /^\/\/ wsx (\S+)/.exec(bundleSource(fd, 64))?.[1];
-  const key = `wsx-code-cache 2 ${build} ${stat.size} ${stat.mtimeMs}\n`;
+  const key = `wsx-code-cache 3 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')
     ? 'help'
@@ -78,7 +78,8 @@ function run() {
   const stored = readKeyed(cacheFile, key);
   debug(stored ? 'found' : 'missing or stale');
   // A damaged file is rejected, never deserialized: V8 checks a code cache's checksum only in its
-  // debug builds (the flag that turns it on loads node:v8, 2 ms). node:crypto loads anyway (ws).
+  // debug builds (the flag that turns it on loads node:v8, 2 ms). The check is a 64-bit hash in
+  // JS: node:crypto would cost 2–4 ms to load, and a ws:// run never needs it otherwise.
   const cached = stored && checked(stored);
   runBundle(source, file, cached, (script) => {
     const rejected = stored && (!cached || script.cachedDataRejected);
@@ -86,7 +87,7 @@ function run() {
     if (!stored || rejected) {
       onExit.push(() => {
         const data = script.createCachedData();
-        writeKeyed(cacheFile, key, Buffer.concat([Buffer.from(`${sha1(data)}\n`), data]));
+        writeKeyed(cacheFile, key, Buffer.concat([Buffer.from(`${checksum(data)}\n`), data]));
       });
     }
     if (onExit.length > 0) {
@@ -111,15 +112,37 @@ function runBundle(source, file, cached, compiled) {
   script.runInThisContext()(mod.exports, require, mod, file, dirname);
 }
 
-/** The V8 data of a stored code cache if its SHA-1 line matches it, else undefined. */
+/** The V8 data of a stored code cache if its checksum line matches it, else undefined. */
 function checked(stored) {
   const nl = stored.indexOf(10);
   const data = stored.subarray(nl + 1);
-  return nl === 40 && stored.latin1Slice(0, 40) === sha1(data) ? data : undefined;
+  return nl === 16 && stored.latin1Slice(0, 16) === checksum(data) ? data : undefined;
 }
 
-function sha1(data) {
-  return require('node:crypto').createHash('sha1').update(data).digest('hex');
+/**
+ * Two 32-bit multiplicative hashes of `data` (its length included), as 16 hex digits: against a
+ * damaged or truncated file, not an adversary (who could write the cache could write wsx).
+ */
+function checksum(data) {
+  const n = data.length >>> 2;
+  const words = new Int32Array(n);
+  new Uint8Array(words.buffer).set(data.subarray(0, n * 4));
+  let a = 0x811c9dc5 ^ data.length;
+  let b = 0x9e3779b9;
+  for (let i = 0; i < n; i++) {
+    const w = words[i];
+    a = Math.imul(a ^ w, 0x01000193);
+    b = Math.imul(b + w, 0x85ebca6b) ^ (b >>> 15);
+  }
+  for (let i = n * 4; i < data.length; i++) {
+    a = Math.imul(a ^ data[i], 0x01000193);
+    b = Math.imul(b + data[i], 0x85ebca6b) ^ (b >>> 15);
+  }
+  a = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
+  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
+  return (
+    (a >>> 0).toString(16).padStart(8, '0') + ((b ^ (b >>> 16)) >>> 0).toString(16).padStart(8, '0')
+  );
 }
 
 /** Print the cached help text (true), or arrange for this run's help text to be cached. */

@@ -119,6 +119,54 @@ const lazyTlsInWs: Plugin = {
   },
 };
 
+/**
+ * ws's `require('crypto')` → src/crypto-lite.ts (random bytes from the OS, SHA-1 in JS): a ws://
+ * run then never loads node:crypto (2–4 ms). The build fails if ws uses more of it than that.
+ */
+const liteCryptoInWs: Plugin = {
+  name: 'lite-crypto-in-ws',
+  setup(b) {
+    const lib = join(root, 'node_modules', 'ws', 'lib');
+    const allowed = new Set(['randomBytes', 'createHash', 'randomFillSync']);
+    for (const f of readdirSync(lib)) {
+      const text = readFileSync(join(lib, f), 'utf8');
+      for (const m of text.matchAll(/require\((['"])(?:node:)?crypto\1\)/g)) {
+        const line = text.slice(text.lastIndexOf('\n', m.index) + 1, text.indexOf('\n', m.index));
+        const names = /^const \{([^}]*)\} = require/
+          .exec(line)?.[1]
+          ?.split(',')
+          .map((n) => n.trim());
+        if (!names || names.some((n) => !allowed.has(n))) {
+          throw new Error(`ws changed: ${f} uses node:crypto as '${line.trim()}'`);
+        }
+      }
+    }
+    b.onResolve({ filter: /^(node:)?crypto$/ }, (args) =>
+      /[\\/]ws[\\/]lib[\\/]/.test(args.importer)
+        ? { path: join(root, 'src', 'crypto-lite.ts') }
+        : undefined,
+    );
+  },
+};
+
+/**
+ * ws's permessage-deflate loads node:zlib when it is first used (1.5–2 ms of every start-up
+ * otherwise), through a stand-in that forwards every member.
+ */
+const lazyZlibInWs: Plugin = {
+  name: 'lazy-zlib-in-ws',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ws[\\/]lib[\\/]permessage-deflate\.js$/ }, (args) => {
+      const text = readFileSync(args.path, 'utf8');
+      const line = "const zlib = require('zlib');";
+      if (!text.includes(line)) throw new Error(`ws changed: '${line}' not found`);
+      const lazy =
+        "let loadedZlib; const zlib = new Proxy({}, { get: (_, key) => (loadedZlib ??= require('zlib'))[key] });";
+      return { contents: text.replace(line, lazy), loader: 'js' };
+    });
+  },
+};
+
 const lazyModules: Plugin = {
   name: 'lazy-modules',
   setup(b) {
@@ -190,7 +238,7 @@ const result = await build({
   supported: { 'dynamic-import': false },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external,
-  plugins: [lazyModules, lazyChildProcessInCommander, lazyTlsInWs],
+  plugins: [lazyModules, lazyChildProcessInCommander, lazyTlsInWs, lazyZlibInWs, liteCryptoInWs],
   logLevel: 'warning',
 });
 

@@ -1,7 +1,7 @@
 // The send fast path's framing (RFC 6455 §5.2): many data messages → frames in one buffer, masked
 // 32 bits at a time, so a stdin chunk of small lines costs one socket write instead of one each.
 
-import { builtin } from './builtin.js';
+import { randomFillSync } from './crypto-lite.js';
 
 /** Masking keys come from this many random bytes at a time (as ws does: one fill per 2,048). */
 const POOL_SIZE = 8192;
@@ -18,19 +18,15 @@ const COPY_LIMIT = 16 * 1024;
 
 let pool: Buffer | undefined;
 let poolPos = POOL_SIZE;
-/**
- * node:crypto's randomFillSync, found on first use: ws has loaded node:crypto by then, whereas
- * a top-level import would load it for every run (--help too) and globalThis.crypto would load
- * WebCrypto besides.
- */
-let randomFill: ((b: Buffer) => void) | undefined;
 
-/** Fills `out[at..at+4]` with a fresh masking key (a CSPRNG, as RFC 6455 §5.3 requires). */
+/**
+ * Fills `out[at..at+4]` with a fresh masking key (a CSPRNG, as RFC 6455 §5.3 requires: the
+ * operating system's, see crypto-lite.ts).
+ */
 function writeMaskKey(out: Buffer, at: number): void {
   if (poolPos + 4 > POOL_SIZE) {
     pool ??= Buffer.allocUnsafeSlow(POOL_SIZE);
-    randomFill ??= builtin<typeof import('node:crypto')>('node:crypto').randomFillSync;
-    randomFill(pool);
+    randomFillSync(pool);
     poolPos = 0;
   }
   const p = pool as Buffer;

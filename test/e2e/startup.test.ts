@@ -33,14 +33,18 @@ async function modulesOf(
 }
 
 describe('start-up loads only what the run needs', () => {
-  it('a plain ws:// -x run loads no TLS, child_process, perf_hooks, fs/promises, v8 or module', async () => {
+  it('a plain ws:// -x run loads no TLS, crypto, zlib, child_process, perf_hooks, fs/promises, v8 or module', async () => {
     const s = await track(echoServer());
     const r = await modulesOf([s.url, '-x', 'hello', '-w', '0']);
     expect(r.code).toBe(0);
     expect(r.out).toBe('hello\n');
     // tls and https: ws requires them at its top, the build makes them lazy (scripts/build.mts).
     // v8 and module: bin/wsx.js checks the code cache itself and passes its own require.
+    // crypto and zlib: ws gets random bytes and SHA-1 from src/crypto-lite.ts, zlib when it
+    // compresses (the server here offers no permessage-deflate).
     for (const name of [
+      'crypto',
+      'zlib',
       'tls',
       'https',
       '_tls_wrap',
