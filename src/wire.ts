@@ -110,14 +110,16 @@ function writeHeader(buf: Buffer, p: number, opcode: number, len: number, masked
 }
 
 /**
- * Writes one whole frame of `m` (`len` bytes) at `p`, masked with a fresh key if `masked`
- * (`words`: an Int32Array over all of `buf.buffer`). Returns the end of the frame.
+ * Writes one whole frame at `at`: `len` bytes of `m` from `from` (a string: all of it, from 0),
+ * masked with a fresh key if `masked` (`words`: an Int32Array over all of `buf.buffer`).
+ * Returns the end of the frame.
  */
 function writeFrame(
   buf: Buffer,
   at: number,
   opcode: number,
   m: Buffer | string,
+  from: number,
   len: number,
   masked: boolean,
   words: Int32Array,
@@ -130,7 +132,7 @@ function writeFrame(
     p += 4;
   }
   if (typeof m === 'string') buf.write(m, p, len, 'utf8');
-  else m.copy(buf, p);
+  else m.copy(buf, p, from, from + len);
   if (masked && len > 0) maskInPlace(buf, p, p + len, key, words);
   return p + len;
 }
@@ -183,7 +185,7 @@ export class FrameEncoder {
         start = this.pos;
         continue;
       }
-      this.pos = writeFrame(this.slab, this.pos, opcode, m, len, this.masked, this.words);
+      this.pos = writeFrame(this.slab, this.pos, opcode, m, 0, len, this.masked, this.words);
     }
     if (this.pos > start) this.handOut(start, out);
     return payload;
@@ -216,24 +218,14 @@ export class FrameEncoder {
         this.newSlab(need);
         start = 0;
       }
-      const buf = this.slab;
-      let p = writeHeader(buf, this.pos, opcode, len, masked);
       if (byRef) {
-        this.pos = p;
+        this.pos = writeHeader(this.slab, this.pos, opcode, len, false);
         this.handOut(start, out);
         out(src.subarray(from, from + len), false);
-        start = p;
+        start = this.pos;
         continue;
       }
-      let key = 0;
-      if (masked) {
-        key = p;
-        writeMaskKey(buf, p);
-        p += 4;
-      }
-      src.copy(buf, p, from, from + len);
-      if (masked && len > 0) maskInPlace(buf, p, p + len, key, this.words);
-      this.pos = p + len;
+      this.pos = writeFrame(this.slab, this.pos, opcode, src, from, len, masked, this.words);
     }
     if (this.pos > start) this.handOut(start, out);
     return payload;
@@ -277,6 +269,7 @@ export class FrameEncoder {
         p,
         opcode,
         messages[i] as Buffer | string,
+        0,
         lens[i] as number,
         this.masked,
         words,
