@@ -53,7 +53,7 @@ function run() {
   const fd = sea ? undefined : fs.openSync(file, 'r');
   const stat = sea ? fs.statSync(file) : fs.fstatSync(fd);
   const build = /^\/\/ wsx (\S+)/.exec(bundleSource(fd, 64))?.[1];
-  const key = `wsx-code-cache 3 ${build} ${stat.size} ${stat.mtimeMs}\n`;
+  const key = `wsx-code-cache 4 ${build} ${stat.size} ${stat.mtimeMs}\n`;
   const a = argv.slice(2);
   const kind = a.some((x) => x === '-h' || x === '--help')
     ? 'help'
@@ -78,8 +78,8 @@ function run() {
   const stored = readKeyed(cacheFile, key);
   debug(stored ? 'found' : 'missing or stale');
   // A damaged file is rejected, never deserialized: V8 checks a code cache's checksum only in its
-  // debug builds (the flag that turns it on loads node:v8, 2 ms). The check is a 64-bit hash in
-  // JS: node:crypto would cost 2–4 ms to load, and a ws:// run never needs it otherwise.
+  // debug builds (the flag that turns it on loads node:v8, 2 ms). The check is zlib's CRC-32
+  // (node:crypto would cost 2–4 ms to load; node:zlib costs 0.6–1 ms, see checksum).
   const cached = stored && checked(stored);
   runBundle(source, file, cached, (script) => {
     const rejected = stored && (!cached || script.cachedDataRejected);
@@ -120,29 +120,19 @@ function checked(stored) {
 }
 
 /**
- * Two 32-bit multiplicative hashes of `data` (its length included), as 16 hex digits: against a
- * damaged or truncated file, not an adversary (who could write the cache could write wsx).
+ * 16 hex digits that change when `data` is damaged or truncated (against accidents, not an
+ * adversary: who could write the cache could write wsx): zlib's CRC-32 (native: 0.1 ms for 300 KB)
+ * and the length. A hash in JS cost 4–6 ms here, and its loop was hot enough for V8 to start
+ * TurboFan, whose code alone added 4 MiB to the RSS of every run. Node before 20.15 has no crc32:
+ * the JS hash then.
  */
 function checksum(data) {
-  const n = data.length >>> 2;
-  const words = new Int32Array(n);
-  new Uint8Array(words.buffer).set(data.subarray(0, n * 4));
-  let a = 0x811c9dc5 ^ data.length;
-  let b = 0x9e3779b9;
-  for (let i = 0; i < n; i++) {
-    const w = words[i];
-    a = Math.imul(a ^ w, 0x01000193);
-    b = Math.imul(b + w, 0x85ebca6b) ^ (b >>> 15);
-  }
-  for (let i = n * 4; i < data.length; i++) {
-    a = Math.imul(a ^ data[i], 0x01000193);
-    b = Math.imul(b + data[i], 0x85ebca6b) ^ (b >>> 15);
-  }
-  a = Math.imul(a ^ (a >>> 16), 0x45d9f3b);
-  b = Math.imul(b ^ (b >>> 13), 0xc2b2ae35);
-  return (
-    (a >>> 0).toString(16).padStart(8, '0') + ((b ^ (b >>> 16)) >>> 0).toString(16).padStart(8, '0')
-  );
+  const zlib = require('node:zlib');
+  const len = (data.length >>> 0).toString(16).padStart(8, '0');
+  if (typeof zlib.crc32 === 'function') return zlib.crc32(data).toString(16).padStart(8, '0') + len;
+  let a = 0x811c9dc5;
+  for (let i = 0; i < data.length; i++) a = Math.imul(a ^ data[i], 0x01000193);
+  return (a >>> 0).toString(16).padStart(8, '0') + len;
 }
 
 /** Print the cached help text (true), or arrange for this run's help text to be cached. */

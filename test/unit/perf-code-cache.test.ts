@@ -11,6 +11,7 @@ import {
   rmSync,
   writeFileSync,
 } from 'node:fs';
+import { createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -26,7 +27,9 @@ function binChecksum(): (data: Buffer) => string {
   const src = readFileSync(join(root, 'bin', 'wsx.js'), 'utf8');
   const fn = /\nfunction checksum\(data\) \{[\s\S]*?\n\}/.exec(src)?.[0];
   if (!fn) throw new Error('bin/wsx.js has no checksum function');
-  return new Function(`${fn}\nreturn checksum;`)() as (data: Buffer) => string;
+  return new Function('require', `${fn}\nreturn checksum;`)(createRequire(import.meta.url)) as (
+    data: Buffer,
+  ) => string;
 }
 
 function run(...args: string[]): { out: string; notes: string[] } {
