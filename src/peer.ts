@@ -213,6 +213,8 @@ export const DEFLATE_LEVEL = 1;
 const QUEUE_LIMIT = 16 * 1024;
 /** Queued single sends are framed and handed to the socket once they reach this many bytes. */
 const QUEUE_FLUSH_AT = 64 * 1024;
+/** The queue's arrays are kept for the next turn up to this many entries. */
+const QUEUE_KEEP = 1024;
 
 /** What a transport needs of the TCP/TLS socket under a WebSocket for the send fast path. */
 export interface FrameSocket {
@@ -262,8 +264,15 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
    * and one socket write per turn, where a relay to many clients would otherwise make a write
    * request per message per client. Flushed before anything else reaches the socket.
    */
-  private queued: Array<Buffer | string> = [];
-  private queuedLens: number[] = [];
+  /**
+   * Single sends queued for this turn: the first `queuedCount` entries. The arrays are kept and
+   * overwritten, not emptied with `length = 0` (which drops their backing store): a relay to 100
+   * clients would otherwise allocate 200 backing stores a turn, alive until the turn ends, and
+   * what a scavenge finds alive makes V8 grow its young generation (peak RSS).
+   */
+  private readonly queued: Array<Buffer | string | undefined> = [];
+  private readonly queuedLens: number[] = [];
+  private queuedCount = 0;
   private queuedBinary = false;
   private queuedBytes = 0;
   /** The socket's own write (the instance's `write` is wrapped to flush `queued` first). */
@@ -468,10 +477,16 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   }
 
   private queue(m: Buffer | string, len: number, binary: boolean): void {
-    if (this.queued.length > 0 && binary !== this.queuedBinary) this.flushQueued();
+    if (this.queuedCount > 0 && binary !== this.queuedBinary) this.flushQueued();
     this.queuedBinary = binary;
-    this.queued.push(m);
-    this.queuedLens.push(len);
+    const i = this.queuedCount++;
+    if (i < this.queued.length) {
+      this.queued[i] = m;
+      this.queuedLens[i] = len;
+    } else {
+      this.queued.push(m);
+      this.queuedLens.push(len);
+    }
     this.queuedBytes += headerSize(len, this.encoder?.masked === true) + len;
     this.stats.bytesOut += len;
     if (this.queuedBytes >= QUEUE_FLUSH_AT) this.flushQueued();
@@ -479,11 +494,15 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /** Frame the queued single sends into one buffer and hand it to the socket. */
   private flushQueued(): void {
-    const n = this.queued.length;
+    const n = this.queuedCount;
     if (n === 0 || this.encoder === undefined) return;
     const buf = this.encoder.encodeBatch(this.queued, this.queuedLens, n, this.queuedBinary);
-    this.queued.length = 0;
-    this.queuedLens.length = 0;
+    this.queuedCount = 0;
+    // The messages are not kept alive; after a long batch the arrays start small again.
+    if (this.queued.length > QUEUE_KEEP) {
+      this.queued.length = 0;
+      this.queuedLens.length = 0;
+    } else this.queued.fill(undefined, 0, n);
     this.queuedBytes = 0;
     this.writePiece(buf, true);
   }

@@ -244,7 +244,7 @@ export class FrameEncoder {
    * reusing the same memory instead of leaving a new buffer per turn to the garbage collector.
    */
   encodeBatch(
-    messages: ReadonlyArray<Buffer | string>,
+    messages: ReadonlyArray<Buffer | string | undefined>,
     lens: ReadonlyArray<number>,
     count: number,
     binary: boolean,

@@ -312,6 +312,35 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     peer.close();
   });
 
+  it('the queue keeps its arrays from turn to turn, holds no message once flushed, loses none', async () => {
+    const peer = await open(server.url);
+    const q = peer as unknown as { queued: unknown[]; queuedCount: number };
+    const arrays = q.queued;
+    let start = server.got.length;
+    const turn = async (n: number, tag: string) => {
+      for (let i = 0; i < n; i++) peer.send(`${tag}${i}`, false);
+      await server.until(start + n);
+      const got = server.got.slice(start).map((g) => g.data.toString());
+      start = server.got.length;
+      return got;
+    };
+    const names = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}`);
+    expect(await turn(50, 'a')).toEqual(names(50, 'a'));
+    // Flushed: the same array, its entries cleared (no message kept alive), nothing counted.
+    expect(q.queued).toBe(arrays);
+    expect(q.queued).toHaveLength(50);
+    expect(q.queued.every((m) => m === undefined)).toBe(true);
+    expect(q.queuedCount).toBe(0);
+    // A shorter turn sends only its own messages, not what the longer one left in the slots.
+    expect(await turn(20, 'b')).toEqual(names(20, 'b'));
+    expect(q.queued).toBe(arrays);
+    // A turn past the limit kept: the arrays start small again, and the next turn is whole.
+    expect(await turn(3000, 'c')).toEqual(names(3000, 'c'));
+    expect(q.queued).toHaveLength(0);
+    expect(await turn(5, 'd')).toEqual(names(5, 'd'));
+    peer.close();
+  });
+
   it('what ws writes on its own (a pong, the close reply) goes after the sends queued before it', async () => {
     // The server sends a, a ping, b and a close in one chunk; the client echoes each message
     // while ws parses that chunk, and ws answers the ping and the close in the same turn.
