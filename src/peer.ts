@@ -263,12 +263,9 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
    * Single sends of this turn (all text or all binary), framed together at its end: one buffer
    * and one socket write per turn, where a relay to many clients would otherwise make a write
    * request per message per client. Flushed before anything else reaches the socket.
-   */
-  /**
-   * Single sends queued for this turn: the first `queuedCount` entries. The arrays are kept and
-   * overwritten, not emptied with `length = 0` (which drops their backing store): a relay to 100
-   * clients would otherwise allocate 200 backing stores a turn, alive until the turn ends, and
-   * what a scavenge finds alive makes V8 grow its young generation (peak RSS).
+   * They are the first `queuedCount` entries: the arrays are kept and overwritten, not emptied
+   * with `length = 0` (which drops their backing store), else a relay to 100 clients allocates
+   * 200 backing stores a turn, and what a scavenge finds alive makes V8 grow its young generation.
    */
   private readonly queued: Array<Buffer | string | undefined> = [];
   private readonly queuedLens: number[] = [];
@@ -480,13 +477,8 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     if (this.queuedCount > 0 && binary !== this.queuedBinary) this.flushQueued();
     this.queuedBinary = binary;
     const i = this.queuedCount++;
-    if (i < this.queued.length) {
-      this.queued[i] = m;
-      this.queuedLens[i] = len;
-    } else {
-      this.queued.push(m);
-      this.queuedLens.push(len);
-    }
+    this.queued[i] = m;
+    this.queuedLens[i] = len;
     this.queuedBytes += headerSize(len, this.encoder?.masked === true) + len;
     this.stats.bytesOut += len;
     if (this.queuedBytes >= QUEUE_FLUSH_AT) this.flushQueued();
