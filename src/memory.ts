@@ -22,14 +22,22 @@ let bytes = 0;
 let lastFull = Date.now();
 let queued = false;
 
-/** V8's gc(), exposed on demand (a new context gets the `gc` global once the flag is set). */
+/**
+ * V8's gc(), exposed on demand (a new context gets the `gc` global once the flag is set). The flag
+ * is turned off again at once: V8 keys a code cache on a hash of all its flags, so a cache that
+ * bin/wsx.js wrote at the exit of a run with `--expose-gc` still on was rejected by every later
+ * run (which then compiled the whole bundle and wrote the cache again). The function keeps working.
+ */
 function gcFunction(): Collect | null {
+  const v8 = builtin<typeof import('node:v8')>('node:v8');
   try {
-    builtin<typeof import('node:v8')>('node:v8').setFlagsFromString('--expose-gc');
+    v8.setFlagsFromString('--expose-gc');
     const fn = builtin<typeof import('node:vm')>('node:vm').runInNewContext('gc') as unknown;
     return typeof fn === 'function' ? (fn as Collect) : null;
   } catch {
     return null;
+  } finally {
+    v8.setFlagsFromString('--no-expose-gc');
   }
 }
 

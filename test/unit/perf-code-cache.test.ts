@@ -1,7 +1,7 @@
 // bin/wsx.js's start-up caches (the V8 code cache per kind of run, the --help text): used when
 // valid, and ignored then rewritten when the bundle changes or the file is corrupt.
 
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import {
   copyFileSync,
   mkdirSync,
@@ -16,6 +16,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { echoServer } from '../fixtures/servers.js';
 
 const root = fileURLToPath(new URL('../..', import.meta.url));
 let pkg: string;
@@ -43,6 +44,34 @@ function run(...args: string[]): { out: string; notes: string[] } {
     .filter((l) => l.startsWith('code cache: '))
     .map((l) => l.slice('code cache: '.length));
   return { out: r.stdout, notes };
+}
+
+/** run(), without blocking this process (a server of the test answers it), with `input` on stdin. */
+function runWith(input: Buffer, ...args: string[]): Promise<{ bytes: number; notes: string[] }> {
+  const child = spawn(process.execPath, [join(pkg, 'bin', 'wsx.js'), ...args], {
+    env: { PATH: process.env.PATH, XDG_CACHE_HOME: cache, WSX_CODE_CACHE_DEBUG: '1' },
+    stdio: ['pipe', 'pipe', 'pipe'],
+  });
+  let bytes = 0;
+  let err = '';
+  child.stdout.on('data', (d: Buffer) => {
+    bytes += d.length;
+  });
+  child.stderr.on('data', (d: Buffer) => {
+    err += d;
+  });
+  child.stdin.end(input);
+  return new Promise((resolve) =>
+    child.on('close', () =>
+      resolve({
+        bytes,
+        notes: err
+          .split('\n')
+          .filter((l) => l.startsWith('code cache: '))
+          .map((l) => l.slice('code cache: '.length)),
+      }),
+    ),
+  );
 }
 
 const codeCacheFile = () =>
@@ -130,6 +159,24 @@ describe('bin/wsx.js start-up caches', () => {
     // Same content, new mtime (copied over, touched): the cache is made again too.
     writeFileSync(join(pkg, 'dist', 'wsx.cjs'), changed, 'latin1');
     expect(run('-h', '-q').notes).toEqual(['missing or stale', 'written']);
+  });
+
+  it('a run that turned on gc() (past 4 MiB of traffic) writes a cache the next run accepts', async () => {
+    // V8 keys a code cache on its flags: one written while --expose-gc was still set (src/
+    // memory.ts turns it on to get gc()) was rejected by every later run.
+    const server = await echoServer();
+    try {
+      const line = `${'x'.repeat(1023)}\n`;
+      const big = Buffer.from(line.repeat(6 * 1024));
+      const first = await runWith(big, server.url, '-w', '1');
+      expect(first.bytes).toBe(big.length);
+      expect(first.notes).toEqual(['missing or stale', 'written']);
+      const second = await runWith(Buffer.from('hello\n'), server.url, '-w', '1');
+      expect(second.bytes).toBe(6);
+      expect(second.notes).toEqual(['found', 'used']);
+    } finally {
+      await server.close();
+    }
   });
 
   it('an unwritable cache directory costs only speed', () => {
