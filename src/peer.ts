@@ -224,6 +224,8 @@ export interface FrameSocket {
   end(...args: unknown[]): unknown;
   on(event: 'data' | 'finish', listener: (...args: unknown[]) => void): unknown;
   readonly destroyed: boolean;
+  /** Bytes written and not yet handed to the kernel (0 right after a write it took whole). */
+  readonly writableLength: number;
 }
 
 export interface PeerOptions {
@@ -428,15 +430,18 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   private transmit(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
     this.stats.messagesOut += messages.length;
     const before = this.stats.bytesOut;
-    this.frame(messages, binary);
+    // A single send queued for the turn is framed into a pooled batch buffer, which leaves no
+    // garbage (a relayed message was counted when it arrived): only the rest counts as traffic.
+    if (this.frame(messages, binary)) return;
     noteTraffic(this.stats.bytesOut - before);
   }
 
-  private frame(messages: ReadonlyArray<Buffer | string>, binary: boolean): void {
+  /** Frames or hands on `messages`; true if they were queued for the end of the turn. */
+  private frame(messages: ReadonlyArray<Buffer | string>, binary: boolean): boolean {
     const encoder = this.encoder;
     if (encoder === undefined || this.socket === undefined) {
       for (const m of messages) this.sendViaWs(m, binary);
-      return;
+      return false;
     }
     this.cork();
     if (messages.length === 1 && this.viaWs === 0) {
@@ -444,13 +449,13 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
       const len = typeof m === 'string' ? Buffer.byteLength(m) : m.length;
       if (len < QUEUE_LIMIT && (!this.deflate || len < COMPRESS_THRESHOLD)) {
         this.queue(m, len, binary);
-        return;
+        return true;
       }
     }
     this.flushQueued();
     if (!this.deflate && this.viaWs === 0) {
       this.stats.bytesOut += encoder.encode(messages, binary, this.writePiece);
-      return;
+      return false;
     }
     // permessage-deflate: small messages skip zlib (framed here, uncompressed, which RFC 7692
     // allows per message); large ones are compressed by ws. Runs of small ones stay batched.
@@ -471,6 +476,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
         this.writePiece,
       );
     }
+    return false;
   }
 
   private queue(m: Buffer | string, len: number, binary: boolean): void {
@@ -499,8 +505,11 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     this.writePiece(buf, true);
   }
 
-  /** Pieces of the encoder's own memory whose write has not finished, in write order. */
-  private readonly owned: Buffer[] = [];
+  /**
+   * Pieces of the encoder's own memory whose write has not finished, in write order (undefined:
+   * released already, see flushQueued).
+   */
+  private readonly owned: Array<Buffer | undefined> = [];
 
   /** Write callbacks run in write order: the first owned piece is written, its memory free. */
   private readonly onOwnedSent = (err?: Error | null): void => {
@@ -538,7 +547,22 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   private readonly uncork = (): void => {
     this.corked = false;
     this.flushQueued();
-    this.socket?.uncork();
+    const socket = this.socket;
+    if (socket === undefined) return;
+    socket.uncork();
+    // The kernel took everything at once (nothing is left queued on the socket): the pieces are
+    // free now, not only when their write callbacks run on the next tick, so the next client's
+    // batch in this turn can reuse the same buffer. Their entries in `owned` stay, as holes,
+    // for those callbacks.
+    if (socket.writableLength === 0) {
+      const owned = this.owned;
+      for (let i = 0; i < owned.length; i++) {
+        const piece = owned[i];
+        if (piece === undefined) continue;
+        owned[i] = undefined;
+        this.encoder?.release(piece);
+      }
+    }
   };
 
   /** Writes handed to the socket or to ws whose callback has not run yet. */

@@ -11,8 +11,15 @@ const SLAB_SIZE = 64 * 1024;
 const SLAB_KEEP = 1024 * 1024;
 /** A batch buffer is at least this large (so that a similar batch fits it next time)... */
 const BATCH_MIN = 4096;
-/** ...and kept for reuse up to this size. */
+/** ...and kept for reuse up to this size... */
 const BATCH_KEEP = 128 * 1024;
+/**
+ * ...in one pool for every encoder of the process, of at most this many. A relay to thousands of
+ * clients would otherwise keep a spare buffer per client (4 KiB or more each, idle or not).
+ */
+const BATCH_POOL = 8;
+/** Batch buffers written and free, for any encoder (see encodeBatch, release). */
+const batchPool: Buffer[] = [];
 /** Unmasked payloads at least this large are written by reference, not copied into the slab. */
 const COPY_LIMIT = 16 * 1024;
 
@@ -145,8 +152,6 @@ export class FrameEncoder {
   private slab: Buffer = Buffer.alloc(0);
   private words: Int32Array = new Int32Array(0);
   private pos = 0;
-  /** An earlier batch's buffer, written and free (see encodeBatch). */
-  private spare: Buffer | undefined;
   /** Pieces of each slab handed out and not yet released (their writes are not done). */
   private readonly slabUse = new Map<ArrayBufferLike, number>();
   /** A full slab all of whose pieces are written: the next slab (see release). */
@@ -242,6 +247,8 @@ export class FrameEncoder {
    * their size: the single sends of one turn. The buffer is that of an earlier batch once
    * release() says its write is done (else a new one), so a relay that writes every turn keeps
    * reusing the same memory instead of leaving a new buffer per turn to the garbage collector.
+   * The free buffers are shared by all encoders: a relay whose writes complete at once (the
+   * kernel took the bytes) frames every client's batch of a turn in the same few buffers.
    */
   encodeBatch(
     messages: ReadonlyArray<Buffer | string | undefined>,
@@ -255,9 +262,17 @@ export class FrameEncoder {
       const len = lens[i] as number;
       total += headerSize(len, this.masked) + len;
     }
-    let backing = this.spare;
-    if (backing !== undefined && backing.length >= total) this.spare = undefined;
-    else backing = Buffer.allocUnsafeSlow(Math.max(total, BATCH_MIN));
+    let backing: Buffer | undefined;
+    for (let i = batchPool.length - 1; i >= 0; i--) {
+      const b = batchPool[i] as Buffer;
+      if (b.length >= total) {
+        backing = b;
+        batchPool[i] = batchPool[batchPool.length - 1] as Buffer;
+        batchPool.pop();
+        break;
+      }
+    }
+    backing ??= Buffer.allocUnsafeSlow(Math.max(total, BATCH_MIN));
     const buf = backing.subarray(0, total);
     const words = this.masked
       ? new Int32Array(backing.buffer, 0, backing.buffer.byteLength >> 2)
@@ -304,8 +319,17 @@ export class FrameEncoder {
       return;
     }
     const size = ab.byteLength;
-    if (size > BATCH_KEEP || (this.spare !== undefined && this.spare.length >= size)) return;
-    this.spare = Buffer.from(ab, 0, size);
+    if (size > BATCH_KEEP) return;
+    const free = Buffer.from(ab, 0, size);
+    if (batchPool.length < BATCH_POOL) {
+      batchPool.push(free);
+      return;
+    }
+    // Full: keep the larger buffers (a bigger batch fits them, a smaller one too).
+    let smallest = 0;
+    for (let i = 1; i < batchPool.length; i++)
+      if ((batchPool[i] as Buffer).length < (batchPool[smallest] as Buffer).length) smallest = i;
+    if ((batchPool[smallest] as Buffer).length < size) batchPool[smallest] = free;
   }
 
   private newSlab(need: number): void {

@@ -118,6 +118,29 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     expect(d.length).toBe(12);
   });
 
+  it('released batch buffers serve every encoder, and at most 8 are kept (the larger ones)', () => {
+    const msgs = [bytes(1000, 4)];
+    const lens = [1000];
+    const encoders = Array.from({ length: 20 }, () => new FrameEncoder(false));
+    const first = encoders.map((e) => e.encodeBatch(msgs, lens, 1, true));
+    expect(new Set(first.map((b) => b.buffer)).size).toBe(20);
+    for (const [i, b] of first.entries()) encoders[i]?.release(b);
+    // Other encoders (new ones, even) get the released memory; only 8 of the 20 were kept.
+    const others = Array.from({ length: 20 }, () => new FrameEncoder(false));
+    const released = new Set(first.map((b) => b.buffer));
+    const second = others.map((e) => e.encodeBatch(msgs, lens, 1, true));
+    expect(second.filter((b) => released.has(b.buffer))).toHaveLength(8);
+    for (const b of second) expect(b.subarray(4).equals(msgs[0] as Buffer)).toBe(true);
+    for (const [i, b] of second.entries()) others[i]?.release(b);
+    // Full of 4 KiB buffers: a larger one released takes the place of one of them, and a batch
+    // too large for the small ones gets it.
+    const big = [bytes(9000, 5)];
+    const e = new FrameEncoder(false);
+    const large = e.encodeBatch(big, [9000], 1, true);
+    e.release(large);
+    expect(e.encodeBatch(big, [9000], 1, true).buffer).toBe(large.buffer);
+  });
+
   it('a full slab is used again only once every piece of it is written', () => {
     const enc = new FrameEncoder(true);
     const pieces: Array<{ piece: Buffer; owned: boolean }> = [];
@@ -310,6 +333,34 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     expect(got[3]?.data.toString()).toBe('t3');
     expect(got[19]?.data.equals(bytes(19, 19))).toBe(true);
     peer.close();
+  });
+
+  it('clients sending in the same turn frame their batches in one buffer, freed as each write is taken', async () => {
+    // A relay writes to many clients per turn: once the kernel has taken one client's batch
+    // whole, the next client's batch reuses its memory (not one buffer per client per turn).
+    const peers = [await open(server.url), await open(server.url), await open(server.url)];
+    const seen: ArrayBufferLike[][] = peers.map(() => []);
+    peers.forEach((p, i) => {
+      const q = p as unknown as { rawWrite: (chunk: Buffer, cb?: () => void) => boolean };
+      const write = q.rawWrite;
+      q.rawWrite = (chunk, cb) => {
+        seen[i]?.push(chunk.buffer);
+        return write(chunk, cb);
+      };
+    });
+    const start = server.got.length;
+    for (let round = 0; round < 3; round++) {
+      const base = server.got.length;
+      peers.forEach((p, i) => {
+        for (let k = 0; k < 5; k++) p.send(`r${round} p${i} m${k}`, false);
+      });
+      await server.until(base + 15);
+    }
+    expect(seen.map((s) => s.length)).toEqual([3, 3, 3]);
+    expect(new Set(seen.flat()).size).toBe(1);
+    const got = server.got.slice(start).map((g) => g.data.toString());
+    expect(got.filter((t) => t.endsWith('m4'))).toHaveLength(9);
+    for (const p of peers) p.close();
   });
 
   it('the queue keeps its arrays from turn to turn, holds no message once flushed, loses none', async () => {
