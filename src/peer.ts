@@ -409,10 +409,10 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     const encoder = this.encoder;
     if (
       encoder === undefined ||
-      this.deflate ||
       this.viaWs > 0 ||
       !this.isOpen ||
-      this.listenerCount('sent') > 0
+      this.listenerCount('sent') > 0 ||
+      (this.deflate && !allBelow(batch, COMPRESS_THRESHOLD))
     ) {
       this.sendMany(batch.toBuffers(), binary);
       return;
@@ -666,6 +666,19 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     this.pendingPings.splice(0, i + 1);
     return monotonicMs() - at;
   }
+}
+
+/**
+ * Every message of `batch` is shorter than `limit` bytes. With permessage-deflate such a batch
+ * (a chunk of short lines, the common case) is framed uncompressed from the chunk itself, as
+ * without compression; a batch with a longer one goes message by message (see frame).
+ */
+function allBelow(batch: MessageBatch, limit: number): boolean {
+  for (const m of batch.head) if (m.length >= limit) return false;
+  const { starts, ends } = batch;
+  for (let i = 0; i < starts.length; i++)
+    if ((ends[i] as number) - (starts[i] as number) >= limit) return false;
+  return true;
 }
 
 const EMPTY = Buffer.alloc(0);

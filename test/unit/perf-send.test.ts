@@ -11,6 +11,7 @@ import { connect } from '../../src/connection.js';
 import { listen } from '../../src/listen.js';
 import type { Peer } from '../../src/peer.js';
 import { prepareConnect } from '../../src/prepare.js';
+import { MessageBatch } from '../../src/session/framing.js';
 import { FrameEncoder, headerSize, maskInPlace } from '../../src/wire.js';
 import { parseClient } from '../helpers/options.js';
 
@@ -500,6 +501,49 @@ describe('Peer with permessage-deflate', () => {
     expect(server.got[start]?.data.equals(json)).toBe(true);
     // Header (2 + 2 length bytes, the payload is under 64 KiB) + masking key + payload.
     expect(socket.bytesRead - before).toBe(2 + 2 + 4 + deflated(1));
+    peer.close();
+  });
+
+  it('a chunk of short lines is framed from the chunk, uncompressed; one with a long line is not', async () => {
+    const peer = await open(server.url);
+    const socket = server.requests[server.requests.length - 1]?.socket as Socket;
+    const enc = (peer as unknown as { encoder: FrameEncoder }).encoder;
+    let fromRanges = 0;
+    const encodeRanges = enc.encodeRanges.bind(enc);
+    enc.encodeRanges = (...args) => {
+      fromRanges++;
+      return encodeRanges(...args);
+    };
+    const batchOf = (lines: string[]) => {
+      const b = new MessageBatch();
+      b.chunk = Buffer.from(lines.join('\n'));
+      let at = 0;
+      for (const l of lines) {
+        b.starts.push(at);
+        b.ends.push(at + Buffer.byteLength(l));
+        at += Buffer.byteLength(l) + 1;
+      }
+      return b;
+    };
+    const short = Array.from({ length: 300 }, (_, i) => `line ${i} ${'x'.repeat(i % 200)}`);
+    let start = server.got.length;
+    let before = socket.bytesRead;
+    peer.sendBatch(batchOf(short), false);
+    await server.until(start + short.length);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(short);
+    expect(fromRanges).toBe(1);
+    // Uncompressed on the wire: the header, the masking key and the payload, each.
+    const wire = short.reduce((n, l) => n + headerSize(Buffer.byteLength(l), true) + l.length, 0);
+    expect(socket.bytesRead - before).toBe(wire);
+    // A long compressible line among them: message by message, that one through zlib.
+    const mixed = [...short.slice(0, 10), 'compressible '.repeat(400), ...short.slice(10, 20)];
+    start = server.got.length;
+    before = socket.bytesRead;
+    peer.sendBatch(batchOf(mixed), false);
+    await server.until(start + mixed.length);
+    expect(server.got.slice(start).map((r) => r.data.toString())).toEqual(mixed);
+    expect(fromRanges).toBe(1);
+    expect(socket.bytesRead - before).toBeLessThan(mixed.reduce((n, l) => n + l.length, 0));
     peer.close();
   });
 
