@@ -121,6 +121,8 @@ interface Row {
   /** Whether the ratio meets the target (undefined: informational). */
   ok?: (ratio: number) => boolean;
   note?: string;
+  /** The baseline is wsx itself (another option): its RSS is not a target to stay under. */
+  selfBaseline?: boolean;
 }
 
 const rows: Row[] = [];
@@ -268,6 +270,7 @@ async function pipeRows(url: string, deflate: boolean): Promise<void> {
       (r) => r >= 0.9,
       'wsx --no-compress',
     );
+    (rows[rows.length - 1] as Row).selfBaseline = true;
   }
   const large = linesFile('large.txt', 2000, 65535);
   const ml = await measure(
@@ -730,7 +733,7 @@ async function main() {
     if (met === 'no') failed++;
     const rss =
       r.wsxRss && r.baseRss
-        ? `${(r.wsxRss / 1024).toFixed(0)} / ${(r.baseRss / 1024).toFixed(0)} MiB${Math.round(r.wsxRss / 1024) > Math.round(r.baseRss / 1024) && !r.note ? ' (over)' : ''}`
+        ? `${(r.wsxRss / 1024).toFixed(0)} / ${(r.baseRss / 1024).toFixed(0)} MiB${Math.round(r.wsxRss / 1024) > Math.round(r.baseRss / 1024) && !r.note && !r.selfBaseline ? ' (over)' : ''}`
         : 'n/a';
     console.log(
       `| ${r.name} | ${fmt(r.wsx, r.unit)} | ${fmt(r.base, r.unit)} (${r.baseName}) | ${ratio.toFixed(2)}× | ${r.target} | ${met} | ${rss} |`,
