@@ -129,7 +129,14 @@ class Sha1 {
 
   private compress(): void {
     const { w, h, block } = this;
-    for (let t = 0; t < 16; t++) w[t] = block.readInt32BE(t * 4);
+    // Plain byte loads: Buffer#readInt32BE goes through Node's argument checks, which allocate
+    // on every call (1.6 KB per handshake, a listening server's garbage).
+    for (let t = 0, p = 0; t < 16; t++, p += 4)
+      w[t] =
+        ((block[p] as number) << 24) |
+        ((block[p + 1] as number) << 16) |
+        ((block[p + 2] as number) << 8) |
+        (block[p + 3] as number);
     for (let t = 16; t < 80; t++) {
       const x =
         (w[t - 3] as number) ^ (w[t - 8] as number) ^ (w[t - 14] as number) ^ (w[t - 16] as number);

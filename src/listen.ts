@@ -5,7 +5,13 @@ import { createServer as createHttpServer, type IncomingMessage, type Server } f
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import { usageError, WsxError } from './errors.js';
-import { COMPRESS_THRESHOLD, DEFLATE_LEVEL, type FrameSocket, Peer } from './peer.js';
+import {
+  COMPRESS_THRESHOLD,
+  DEFLATE_LEVEL,
+  type FrameSocket,
+  type HandshakeInfo,
+  Peer,
+} from './peer.js';
 import type { TlsMaterial } from './prepare.js';
 
 export interface ListenConfig {
@@ -141,10 +147,6 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
   Object.defineProperty(server, 'url', { value: url });
   wss.on('connection', (ws, req) => {
     const remote = `${req.socket.remoteAddress ?? '?'}:${req.socket.remotePort ?? '?'}`;
-    const headers: Array<[string, string]> = [];
-    for (let i = 0; i + 1 < req.rawHeaders.length; i += 2) {
-      headers.push([req.rawHeaders[i] as string, req.rawHeaders[i + 1] as string]);
-    }
     const peer = new Peer(
       ws,
       {
@@ -152,7 +154,7 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
         protocol: ws.protocol,
         extensions: ws.extensions,
         remoteAddress: remote,
-        request: { method: req.method ?? 'GET', path: req.url ?? '/', headers },
+        request: requestOf(req),
         role: 'server',
       },
       { socket: req.socket as FrameSocket },
@@ -171,4 +173,26 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
       } else http.close(() => resolve());
     });
   return server;
+}
+
+/**
+ * The request line and headers of a client's handshake. The header pairs are made when first
+ * asked for (-v, a dialect's authorization): most relays never look, and a pair of arrays per
+ * header per client is memory a server with many clients keeps for nothing.
+ */
+function requestOf(req: IncomingMessage): NonNullable<HandshakeInfo['request']> {
+  const raw = req.rawHeaders;
+  let pairs: Array<[string, string]> | undefined;
+  return {
+    method: req.method ?? 'GET',
+    path: req.url ?? '/',
+    get headers() {
+      if (pairs === undefined) {
+        pairs = [];
+        for (let i = 0; i + 1 < raw.length; i += 2)
+          pairs.push([raw[i] as string, raw[i + 1] as string]);
+      }
+      return pairs;
+    },
+  };
 }

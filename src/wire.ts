@@ -148,12 +148,16 @@ function writeFrame(
  * Encodes data frames (FIN set, no RSV bits: never compressed) into reused slabs. A client masks
  * (`masked`), a server does not. Each `encode` hands back contiguous pieces to write in order.
  */
+/** Every encoder starts with these (a listening wsx makes one per client, most never encode). */
+const NO_SLAB = Buffer.alloc(0);
+const NO_WORDS = new Int32Array(0);
+
 export class FrameEncoder {
-  private slab: Buffer = Buffer.alloc(0);
-  private words: Int32Array = new Int32Array(0);
+  private slab: Buffer = NO_SLAB;
+  private words: Int32Array = NO_WORDS;
   private pos = 0;
   /** Pieces of each slab handed out and not yet released (their writes are not done). */
-  private readonly slabUse = new Map<ArrayBufferLike, number>();
+  private slabUse: Map<ArrayBufferLike, number> | undefined;
   /** A full slab all of whose pieces are written: the next slab (see release). */
   private spareSlab: Buffer | undefined;
 
@@ -238,6 +242,7 @@ export class FrameEncoder {
 
   private handOut(start: number, out: (piece: Buffer, owned: boolean) => void): void {
     const ab = this.slab.buffer;
+    this.slabUse ??= new Map();
     this.slabUse.set(ab, (this.slabUse.get(ab) ?? 0) + 1);
     out(this.slab.subarray(start, this.pos), true);
   }
@@ -299,13 +304,14 @@ export class FrameEncoder {
    */
   release(piece: Buffer): void {
     const ab = piece.buffer;
-    const uses = this.slabUse.get(ab);
+    const use = this.slabUse;
+    const uses = use?.get(ab);
     if (uses !== undefined) {
       if (uses > 1) {
-        this.slabUse.set(ab, uses - 1);
+        use?.set(ab, uses - 1);
         return;
       }
-      this.slabUse.delete(ab);
+      use?.delete(ab);
       // The slab in use goes on being filled; a full one, all written, becomes the next one.
       // (The largest such slab up to SLAB_KEEP: a run of big messages reuses one too.)
       const size = ab.byteLength;

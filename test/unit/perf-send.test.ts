@@ -119,6 +119,19 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     expect(d.length).toBe(12);
   });
 
+  it('an encoder that has framed nothing holds no memory of its own (one per listening client)', () => {
+    type Inner = { slab: Buffer; words: Int32Array; slabUse: unknown };
+    const [a, b] = [new FrameEncoder(false), new FrameEncoder(true)] as unknown as [Inner, Inner];
+    expect(a.slab).toBe(b.slab);
+    expect(a.words).toBe(b.words);
+    expect(a.slabUse).toBeUndefined();
+    const pieces: Buffer[] = [];
+    (a as unknown as FrameEncoder).encode([bytes(10, 1)], true, (p) => pieces.push(p));
+    expect(a.slab).not.toBe(b.slab);
+    expect(a.slabUse).toBeInstanceOf(Map);
+    expect(Buffer.concat(pieces).subarray(2).equals(bytes(10, 1))).toBe(true);
+  });
+
   it('released batch buffers serve every encoder, and at most 8 are kept (the larger ones)', () => {
     const msgs = [bytes(1000, 4)];
     const lens = [1000];
