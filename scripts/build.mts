@@ -167,6 +167,70 @@ const lazyZlibInWs: Plugin = {
   },
 };
 
+/**
+ * ws's Receiver.consume(n) makes two Buffer views per call when it takes part of a chunk: the
+ * bytes taken and a new view of the rest, stored back as the first chunk. A frame is two calls
+ * (header, payload), so a flood of small messages made four views per message, most of the
+ * allocation of receiving. The patched consume keeps an offset into the first chunk instead and
+ * makes only the view it returns (the same bytes, the same sharing of the chunk's memory). The
+ * build fails if either patched text changes, so an update of ws is looked at.
+ */
+const offsetConsumeInWs: Plugin = {
+  name: 'offset-consume-in-ws',
+  setup(b) {
+    b.onLoad({ filter: /[\\/]ws[\\/]lib[\\/]receiver\.js$/ }, (args) => {
+      let text = readFileSync(args.path, 'utf8');
+      const init = '    this._bufferedBytes = 0;\n    this._buffers = [];\n';
+      const start = text.indexOf('  consume(n) {\n');
+      const end = text.indexOf('\n  }\n', start);
+      const original = start < 0 || end < 0 ? '' : text.slice(start, end + 4);
+      if (!text.includes(init) || !original.includes('this._buffers[0] = new FastBuffer('))
+        throw new Error('ws changed: Receiver.consume or its buffers are not as patched');
+      if (original.split('\n').length !== 38)
+        throw new Error('ws changed: Receiver.consume is not the one patched');
+      text = text.replace(init, `${init}    this._offset = 0;\n`);
+      text = text.replace(original, CONSUME);
+      return { contents: text, loader: 'js' };
+    });
+  },
+};
+const CONSUME = `  consume(n) {
+    this._bufferedBytes -= n;
+    const first = this._buffers[0];
+    const off = this._offset;
+    const left = first.length - off;
+    if (n < left) {
+      this._offset = off + n;
+      return new FastBuffer(first.buffer, first.byteOffset + off, n);
+    }
+    if (n === left) {
+      this._buffers.shift();
+      this._offset = 0;
+      return off === 0 ? first : new FastBuffer(first.buffer, first.byteOffset + off, n);
+    }
+    const dst = Buffer.allocUnsafe(n);
+    let at = 0;
+    let from = off;
+    do {
+      const buf = this._buffers[0];
+      const have = buf.length - from;
+      if (n >= have) {
+        dst.set(from === 0 ? buf : new Uint8Array(buf.buffer, buf.byteOffset + from, have), at);
+        this._buffers.shift();
+        at += have;
+        n -= have;
+        from = 0;
+      } else {
+        dst.set(new Uint8Array(buf.buffer, buf.byteOffset + from, n), at);
+        from += n;
+        n = 0;
+      }
+    } while (n > 0);
+    this._offset = from;
+    return dst;
+  }
+`;
+
 const lazyModules: Plugin = {
   name: 'lazy-modules',
   setup(b) {
@@ -238,7 +302,14 @@ const result = await build({
   supported: { 'dynamic-import': false },
   // ws loads these native helpers only if present; they are optional and not bundled.
   external,
-  plugins: [lazyModules, lazyChildProcessInCommander, lazyTlsInWs, lazyZlibInWs, liteCryptoInWs],
+  plugins: [
+    lazyModules,
+    lazyChildProcessInCommander,
+    lazyTlsInWs,
+    lazyZlibInWs,
+    liteCryptoInWs,
+    offsetConsumeInWs,
+  ],
   logLevel: 'warning',
 });
 
