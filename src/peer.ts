@@ -507,7 +507,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   /**
    * Pieces of the encoder's own memory whose write has not finished, in write order (undefined:
-   * released already, see flushQueued).
+   * released already, see uncork).
    */
   private readonly owned: Array<Buffer | undefined> = [];
 

@@ -144,14 +144,14 @@ function writeFrame(
   return p + len;
 }
 
-/**
- * Encodes data frames (FIN set, no RSV bits: never compressed) into reused slabs. A client masks
- * (`masked`), a server does not. Each `encode` hands back contiguous pieces to write in order.
- */
 /** Every encoder starts with these (a listening wsx makes one per client, most never encode). */
 const NO_SLAB = Buffer.alloc(0);
 const NO_WORDS = new Int32Array(0);
 
+/**
+ * Encodes data frames (FIN set, no RSV bits: never compressed) into reused slabs. A client masks
+ * (`masked`), a server does not. Each `encode` hands back contiguous pieces to write in order.
+ */
 export class FrameEncoder {
   private slab: Buffer = NO_SLAB;
   private words: Int32Array = NO_WORDS;
@@ -306,12 +306,12 @@ export class FrameEncoder {
     const ab = piece.buffer;
     const use = this.slabUse;
     const uses = use?.get(ab);
-    if (uses !== undefined) {
+    if (use !== undefined && uses !== undefined) {
       if (uses > 1) {
-        use?.set(ab, uses - 1);
+        use.set(ab, uses - 1);
         return;
       }
-      use?.delete(ab);
+      use.delete(ab);
       // The slab in use goes on being filled; a full one, all written, becomes the next one.
       // (The largest such slab up to SLAB_KEEP: a run of big messages reuses one too.)
       const size = ab.byteLength;
