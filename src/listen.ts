@@ -154,7 +154,7 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
         protocol: ws.protocol,
         extensions: ws.extensions,
         remoteAddress: remote,
-        request: requestOf(req),
+        request: new HandshakeRequest(req),
         role: 'server',
       },
       { socket: req.socket as FrameSocket },
@@ -178,21 +178,29 @@ export async function listen(c: ListenConfig): Promise<ListenServer> {
 /**
  * The request line and headers of a client's handshake. The header pairs are made when first
  * asked for (-v, a dialect's authorization): most relays never look, and a pair of arrays per
- * header per client is memory a server with many clients keeps for nothing.
+ * header per client is memory a server with many clients keeps for nothing. A class, so the
+ * getter is on the prototype, not a closure per client.
  */
-function requestOf(req: IncomingMessage): NonNullable<HandshakeInfo['request']> {
-  const raw = req.rawHeaders;
-  let pairs: Array<[string, string]> | undefined;
-  return {
-    method: req.method ?? 'GET',
-    path: req.url ?? '/',
-    get headers() {
-      if (pairs === undefined) {
-        pairs = [];
-        for (let i = 0; i + 1 < raw.length; i += 2)
-          pairs.push([raw[i] as string, raw[i + 1] as string]);
-      }
-      return pairs;
-    },
-  };
+class HandshakeRequest implements NonNullable<HandshakeInfo['request']> {
+  readonly method: string;
+  readonly path: string;
+  private pairs: Array<[string, string]> | undefined;
+  constructor(
+    req: IncomingMessage,
+    private readonly raw = req.rawHeaders,
+  ) {
+    this.method = req.method ?? 'GET';
+    this.path = req.url ?? '/';
+  }
+
+  get headers(): Array<[string, string]> {
+    if (this.pairs === undefined) {
+      const raw = this.raw;
+      const pairs: Array<[string, string]> = [];
+      for (let i = 0; i + 1 < raw.length; i += 2)
+        pairs.push([raw[i] as string, raw[i + 1] as string]);
+      this.pairs = pairs;
+    }
+    return this.pairs;
+  }
 }

@@ -274,8 +274,9 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   private queuedCount = 0;
   private queuedBinary = false;
   private queuedBytes = 0;
-  /** The socket's own write (the instance's `write` is wrapped to flush `queued` first). */
-  private rawWrite: ((chunk: Buffer, cb?: (err?: Error | null) => void) => boolean) | undefined;
+  /** The socket's own write and end (the instance's are wrapped to flush `queued` first). */
+  private socketWrite: FrameSocket['write'] | undefined;
+  private socketEnd: FrameSocket['end'] | undefined;
 
   constructor(
     private readonly ws: WebSocket,
@@ -294,74 +295,117 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     this.socket = opts.socket;
     this.encoder = opts.socket ? new FrameEncoder(opts.client === true) : undefined;
     this.deflate = /(^|,)\s*permessage-deflate/.test(ws.extensions);
-    ws.on('message', (data, isBinary) => {
-      const buf = data as Buffer;
-      this.stats.messagesIn++;
-      this.stats.bytesIn += buf.length;
-      noteTraffic(buf.length);
-      if (this.closing && this.socket === undefined) this.armCloseTimer();
-      this.emit('message', buf, isBinary);
-    });
-    ws.on('ping', (data) => {
-      this.emit('ping', data);
-      // ws has already answered (autoPong); report the pong it sent.
-      this.emit('pong', data, 'out', undefined);
-    });
-    ws.on('pong', (data) => {
-      const rtt = this.matchPong(data);
-      if (rtt !== undefined) this.stats.lastRtt = rtt;
-      this.emit('pong', data, 'in', rtt);
-    });
-    ws.on('error', (err: Error & { code?: string }) => {
-      // After its own protocol error ws closes the socket itself: that is our close, not a drop.
-      if (err.code?.startsWith('WS_ERR_')) this.protocolClose = closeStatusFor(err.code);
-      this.emit(
-        'error',
-        describeWsError(err, info.role === 'server' ? 'the client' : 'the server'),
-      );
-    });
-    ws.on('close', (wsCode, reason) => {
-      const code =
-        wsCode === 1006 && this.protocolClose !== undefined ? this.protocolClose : wsCode;
-      this.closed = true;
-      this.closing = false;
-      if (this.closeTimer) clearTimeout(this.closeTimer);
-      this.wakeDrainWaiters();
-      this.emit('close', {
-        code,
-        reason: reason.toString('utf8'),
-        closeFrameReceived: wsCode !== 1006,
-        initiatedByUs: this.closeSent || this.protocolClose !== undefined,
-      });
-    });
+    // The listeners are shared functions that find their Peer on the emitter (`this` is ws or
+    // the socket), not closures: a server keeps one Peer per client, and a dozen closures and
+    // their context each are most of what it costs beyond ws's own objects (SPEC §16).
+    const owner = ws as WebSocket & PeerOwned;
+    owner[PEER] = this;
+    ws.on('message', Peer.onWsMessage);
+    ws.on('ping', Peer.onWsPing);
+    ws.on('pong', Peer.onWsPong);
+    ws.on('error', Peer.onWsError);
+    ws.on('close', Peer.onWsClose);
     if (opts.socket) {
-      const socket = opts.socket;
+      const socket = opts.socket as FrameSocket & PeerOwned;
+      socket[PEER] = this;
       // ws writes its own frames (a close or a pong in answer, a compressed message) to this
       // socket: whatever we queued before must go first. The wrap is on this one instance.
-      const write = socket.write;
-      const end = socket.end;
-      this.rawWrite = (chunk, cb) => write.call(socket, chunk, cb);
-      socket.write = (...args: Parameters<FrameSocket['write']>) => {
-        this.flushQueued();
-        return write.apply(socket, args);
-      };
-      socket.end = (...args: unknown[]) => {
-        this.flushQueued();
-        return end.apply(socket, args);
-      };
-      // Data still arriving after our close frame: the other side is alive, keep waiting.
-      opts.socket.on('data', () => {
-        if (this.closing) this.armCloseTimer();
-      });
-      // ws ends our side once both close frames are exchanged: now only the TCP close is due.
-      opts.socket.on('finish', () => {
-        if (!this.closed) {
-          this.closing = true;
-          this.armCloseTimer();
-        }
-      });
+      this.socketWrite = socket.write;
+      this.socketEnd = socket.end;
+      socket.write = Peer.flushingWrite;
+      socket.end = Peer.flushingEnd;
+      socket.on('data', Peer.onSocketData);
+      socket.on('finish', Peer.onSocketFinish);
     }
   }
+
+  private static readonly onWsMessage = function (
+    this: WebSocket,
+    data: WebSocket.RawData,
+    isBinary: boolean,
+  ): void {
+    const p = peerOf(this);
+    const buf = data as Buffer;
+    p.stats.messagesIn++;
+    p.stats.bytesIn += buf.length;
+    noteTraffic(buf.length);
+    if (p.closing && p.socket === undefined) p.armCloseTimer();
+    p.emit('message', buf, isBinary);
+  };
+
+  private static readonly onWsPing = function (this: WebSocket, data: Buffer): void {
+    const p = peerOf(this);
+    p.emit('ping', data);
+    // ws has already answered (autoPong); report the pong it sent.
+    p.emit('pong', data, 'out', undefined);
+  };
+
+  private static readonly onWsPong = function (this: WebSocket, data: Buffer): void {
+    const p = peerOf(this);
+    const rtt = p.matchPong(data);
+    if (rtt !== undefined) p.stats.lastRtt = rtt;
+    p.emit('pong', data, 'in', rtt);
+  };
+
+  private static readonly onWsError = function (
+    this: WebSocket,
+    err: Error & { code?: string },
+  ): void {
+    const p = peerOf(this);
+    // After its own protocol error ws closes the socket itself: that is our close, not a drop.
+    if (err.code?.startsWith('WS_ERR_')) p.protocolClose = closeStatusFor(err.code);
+    p.emit('error', describeWsError(err, p.info.role === 'server' ? 'the client' : 'the server'));
+  };
+
+  private static readonly onWsClose = function (
+    this: WebSocket,
+    wsCode: number,
+    reason: Buffer,
+  ): void {
+    const p = peerOf(this);
+    const code = wsCode === 1006 && p.protocolClose !== undefined ? p.protocolClose : wsCode;
+    p.closed = true;
+    p.closing = false;
+    if (p.closeTimer) clearTimeout(p.closeTimer);
+    p.wakeDrainWaiters();
+    p.emit('close', {
+      code,
+      reason: reason.toString('utf8'),
+      closeFrameReceived: wsCode !== 1006,
+      initiatedByUs: p.closeSent || p.protocolClose !== undefined,
+    });
+  };
+
+  /** The socket's write, as ws and everyone else call it: our queued frames go first. */
+  private static readonly flushingWrite = function (
+    this: FrameSocket,
+    ...args: unknown[]
+  ): boolean {
+    const p = peerOf(this);
+    p.flushQueued();
+    return (p.socketWrite as (...a: unknown[]) => boolean).apply(this, args);
+  };
+
+  private static readonly flushingEnd = function (this: FrameSocket, ...args: unknown[]): unknown {
+    const p = peerOf(this);
+    p.flushQueued();
+    return (p.socketEnd as (...a: unknown[]) => unknown).apply(this, args);
+  };
+
+  /** Data still arriving after our close frame: the other side is alive, keep waiting. */
+  private static readonly onSocketData = function (this: FrameSocket): void {
+    const p = peerOf(this);
+    if (p.closing) p.armCloseTimer();
+  };
+
+  /** ws ends our side once both close frames are exchanged: now only the TCP close is due. */
+  private static readonly onSocketFinish = function (this: FrameSocket): void {
+    const p = peerOf(this);
+    if (!p.closed) {
+      p.closing = true;
+      p.armCloseTimer();
+    }
+  };
 
   get isOpen(): boolean {
     return this.ws.readyState === OPEN;
@@ -529,11 +573,12 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private readonly writePiece = (piece: Buffer, owned: boolean): void => {
     this.unwritten++;
-    const write = this.rawWrite as NonNullable<Peer['rawWrite']>;
+    const write = this.socketWrite as FrameSocket['write'];
+    const socket = this.socket as FrameSocket;
     if (owned) {
       this.owned.push(piece);
-      write(piece, this.onOwnedSent);
-    } else write(piece, this.onSent);
+      write.call(socket, piece, this.onOwnedSent);
+    } else write.call(socket, piece, this.onSent);
   };
 
   /** Cork until the end of this turn: everything sent meanwhile leaves in one writev. */
@@ -541,10 +586,15 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     if (this.corked) return;
     this.corked = true;
     (this.socket as FrameSocket).cork();
-    process.nextTick(this.uncork);
+    process.nextTick(Peer.uncork, this);
   }
 
-  private readonly uncork = (): void => {
+  /** A function of the class, not a closure per instance (see the constructor). */
+  private static uncork(p: Peer): void {
+    p.uncorkNow();
+  }
+
+  private uncorkNow(): void {
     this.corked = false;
     this.flushQueued();
     const socket = this.socket;
@@ -563,7 +613,7 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
         this.encoder?.release(piece);
       }
     }
-  };
+  }
 
   /** Writes handed to the socket or to ws whose callback has not run yet. */
   private unwritten = 0;
@@ -679,6 +729,15 @@ function allBelow(batch: MessageBatch, limit: number): boolean {
   for (let i = 0; i < starts.length; i++)
     if ((ends[i] as number) - (starts[i] as number) >= limit) return false;
   return true;
+}
+
+/** Where a Peer is found on the ws and the socket it listens to (see the constructor). */
+const PEER: unique symbol = Symbol('wsx.peer');
+interface PeerOwned {
+  [PEER]?: Peer;
+}
+function peerOf(emitter: object): Peer {
+  return (emitter as PeerOwned)[PEER] as Peer;
 }
 
 const EMPTY = Buffer.alloc(0);

@@ -6,13 +6,13 @@ import { type Ending, usageError, WsxError } from '../errors.js';
 import type { LayerContext, LayerFeature } from '../layers/layer.js';
 import type { ListenServer } from '../listen.js';
 import type { ListenOptions } from '../options.js';
-import type { CloseInfo, MessagePeer } from '../peer.js';
+import type { CloseInfo, MessagePeer, MessageView } from '../peer.js';
 import { maskHeaderValue } from '../render/mask.js';
 import { sanitizeLine } from '../render/sanitize.js';
 import { formatUptime, httpVersion } from './describe.js';
 import type { Driver } from './driver.js';
 import { type Emit, Lifecycle } from './lifecycle.js';
-import { wirePeer } from './wire.js';
+import { type WireDeps, wirePeer } from './wire.js';
 
 /** After quit or a signal: how long clients get to answer our close frame. */
 const SHUTDOWN_WAIT_MS = 1000;
@@ -47,13 +47,13 @@ export class Hub implements Driver {
   private queue: Queued[] = [];
   private queuedBytes = 0;
   private queueWaiters: Array<() => void> = [];
-  private readonly now: () => number;
+  readonly now: () => number;
   private startedAt = 0;
   private receiving = true;
   private typing = false;
   private readonly layerCtx: LayerContext;
 
-  constructor(private readonly deps: HubDeps) {
+  constructor(readonly deps: HubDeps) {
     this.now = deps.now ?? Date.now;
     this.life = new Lifecycle({
       session: deps.options.session,
@@ -135,43 +135,7 @@ export class Hub implements Driver {
       for (const [k, v] of req.headers)
         verbose(`#${id} > ${sanitizeLine(k)}: ${sanitizeLine(maskHeaderValue(k, v))}`);
     }
-    wirePeer(peer, {
-      emit,
-      now: this.now,
-      client: id,
-      showOutgoing: this.deps.showOutgoing,
-      typing: () => this.typing,
-      onMessage: (data, binary, seen) => {
-        const { goal } = this.life;
-        if (this.life.finished || goal.met) return;
-        const view = goal.limit(seen);
-        emit({
-          time: this.now(),
-          event: 'message',
-          direction: 'in',
-          binary,
-          data,
-          client: id,
-          ...(view ? { view } : {}),
-        });
-        if (options.echo) {
-          this.sendOne(id, peer, data, binary);
-          // A client that does not take its echoes is not read from until it does (SPEC §16).
-          if (peer.bufferedAmount > ECHO_HIGH_WATER && peer.isOpen) {
-            peer.pause();
-            void peer.waitForDrain(ECHO_HIGH_WATER / 4).then(() => {
-              if (this.receiving) peer.resume();
-            });
-          }
-        }
-        if (options.broadcast) {
-          for (const [other, p] of this.peers)
-            if (other !== id) this.sendOne(other, p, data, binary);
-        }
-        if (goal.record(data, binary, view)) this.stop(1000);
-      },
-      onError: (err) => this.life.showError(err, id),
-    });
+    wirePeer(peer, new HubClient(this, id, peer));
     peer.on('close', (info: CloseInfo) => {
       this.peers.delete(id);
       emit({
@@ -189,6 +153,47 @@ export class Hub implements Driver {
     peer.start();
     if (!this.receiving) peer.pause();
     this.flushQueue();
+  }
+
+  /** A message from client `id` (HubClient.onMessage). */
+  received(id: number, peer: MessagePeer, data: Buffer, binary: boolean, seen?: MessageView): void {
+    const { goal } = this.life;
+    if (this.life.finished || goal.met) return;
+    const { emit, options } = this.deps;
+    const view = goal.limit(seen);
+    emit({
+      time: this.now(),
+      event: 'message',
+      direction: 'in',
+      binary,
+      data,
+      client: id,
+      ...(view ? { view } : {}),
+    });
+    if (options.echo) {
+      this.sendOne(id, peer, data, binary);
+      // A client that does not take its echoes is not read from until it does (SPEC §16).
+      if (peer.bufferedAmount > ECHO_HIGH_WATER && peer.isOpen) {
+        peer.pause();
+        void peer.waitForDrain(ECHO_HIGH_WATER / 4).then(() => {
+          if (this.receiving) peer.resume();
+        });
+      }
+    }
+    if (options.broadcast) {
+      for (const [other, p] of this.peers) if (other !== id) this.sendOne(other, p, data, binary);
+    }
+    if (goal.record(data, binary, view)) this.stop(1000);
+  }
+
+  /** The REPL is sending what the user typed (HubClient.typing). */
+  get isTyping(): boolean {
+    return this.typing;
+  }
+
+  /** An error on client `id`'s connection (HubClient.onError). */
+  clientError(err: WsxError, id: number): void {
+    this.life.showError(err, id);
   }
 
   private flushQueue(): void {
@@ -340,4 +345,36 @@ function formatBytes(n: number): string {
   if (n >= 1024 * 1024 && n % (1024 * 1024) === 0) return `${n / (1024 * 1024)} MiB`;
   if (n >= 1024 && n % 1024 === 0) return `${n / 1024} KiB`;
   return `${n} B`;
+}
+
+/**
+ * What wirePeer needs for one client: an object of the class (methods on its prototype), not a
+ * deps literal with three closures per client.
+ */
+class HubClient implements WireDeps {
+  readonly emit: Emit;
+  readonly now: () => number;
+  readonly showOutgoing: boolean;
+  constructor(
+    private readonly hub: Hub,
+    readonly client: number,
+    private readonly peer: MessagePeer,
+  ) {
+    const deps = hub.deps;
+    this.emit = deps.emit;
+    this.now = hub.now;
+    this.showOutgoing = deps.showOutgoing;
+  }
+
+  typing(): boolean {
+    return this.hub.isTyping;
+  }
+
+  onMessage(data: Buffer, binary: boolean, view: MessageView | undefined): void {
+    this.hub.received(this.client, this.peer, data, binary, view);
+  }
+
+  onError(err: WsxError): void {
+    this.hub.clientError(err, this.client);
+  }
 }

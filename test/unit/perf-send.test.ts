@@ -355,11 +355,12 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     const peers = [await open(server.url), await open(server.url), await open(server.url)];
     const seen: ArrayBufferLike[][] = peers.map(() => []);
     peers.forEach((p, i) => {
-      const q = p as unknown as { rawWrite: (chunk: Buffer, cb?: () => void) => boolean };
-      const write = q.rawWrite;
-      q.rawWrite = (chunk, cb) => {
+      type Write = (this: unknown, chunk: Buffer, cb?: () => void) => boolean;
+      const q = p as unknown as { socketWrite: Write };
+      const write = q.socketWrite;
+      q.socketWrite = function (chunk, cb) {
         seen[i]?.push(chunk.buffer);
-        return write(chunk, cb);
+        return write.call(this, chunk, cb);
       };
     });
     const start = server.got.length;
@@ -633,6 +634,68 @@ describe('Peer send fast path, server side (unmasked), to a ws client', () => {
     await all;
     expect(got.every((g, i) => g.equals(messages[i % messages.length] as Buffer))).toBe(true);
     client.terminate();
+    await server.close();
+  });
+});
+
+describe('listen mode: per-client memory', () => {
+  it('Peers share their listeners and socket wrappers (no closures per client), each still its own', async () => {
+    const server = await listen({
+      port: 0,
+      bind: '127.0.0.1',
+      subprotocols: [],
+      compress: false,
+      maxMessageSize: 1 << 30,
+      tls: undefined,
+    });
+    const accepted: Array<{ peer: Peer; socket: Socket }> = [];
+    const both = new Promise<void>((r) =>
+      server.on('peer', (peer, req) => {
+        accepted.push({ peer, socket: req.socket as Socket });
+        if (accepted.length === 2) r();
+      }),
+    );
+    const clients = [new WebSocket(server.url), new WebSocket(server.url)];
+    await Promise.all(clients.map((c) => new Promise((r) => c.once('open', r))));
+    await both;
+    const [a, b] = accepted as [{ peer: Peer; socket: Socket }, { peer: Peer; socket: Socket }];
+    const wsOf = (p: Peer) => (p as unknown as { ws: WebSocket }).ws;
+    // The Peer's listener is the last one added (ws's own come first).
+    for (const event of ['message', 'ping', 'pong', 'error', 'close'] as const) {
+      const la = wsOf(a.peer).listeners(event);
+      expect(la.length).toBeGreaterThan(0);
+      expect(la.at(-1)).toBe(wsOf(b.peer).listeners(event).at(-1));
+    }
+    expect(a.socket.write).toBe(b.socket.write);
+    expect(a.socket.end).toBe(b.socket.end);
+    for (const event of ['data', 'finish'] as const)
+      expect(a.socket.listeners(event).at(-1)).toBe(b.socket.listeners(event).at(-1));
+
+    // Shared functions, but every event reaches its own Peer and every send its own client.
+    const seen: string[] = [];
+    a.peer.on('message', (d) => seen.push(`a:${d}`));
+    b.peer.on('message', (d) => seen.push(`b:${d}`));
+    const closed: string[] = [];
+    a.peer.on('close', (i) => closed.push(`a:${i.code}`));
+    b.peer.on('close', (i) => closed.push(`b:${i.code}`));
+    a.peer.start();
+    b.peer.start();
+    const replies = clients.map(
+      (c) => new Promise<string>((r) => c.once('message', (d) => r(String(d)))),
+    );
+    clients[0]?.send('from 0');
+    clients[1]?.send('from 1');
+    for (let i = 0; i < 100 && seen.length < 2; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(seen.sort()).toEqual(['a:from 0', 'b:from 1']);
+    a.peer.send('to 0', false);
+    b.peer.send('to 1', false);
+    expect(await Promise.all(replies)).toEqual(['to 0', 'to 1']);
+    const gone = new Promise((r) => a.peer.once('close', r));
+    clients[0]?.close(4001);
+    await gone;
+    expect(closed).toEqual(['a:4001']);
+    expect(b.peer.isOpen).toBe(true);
+    clients[1]?.terminate();
     await server.close();
   });
 });
