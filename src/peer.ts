@@ -213,8 +213,27 @@ export const DEFLATE_LEVEL = 1;
 const QUEUE_LIMIT = 16 * 1024;
 /** Queued single sends are framed and handed to the socket once they reach this many bytes. */
 const QUEUE_FLUSH_AT = 64 * 1024;
-/** The queue's arrays are kept for the next turn up to this many entries. */
+/** The turn's arrays (see `turn`) are kept for the next turn up to this many entries. */
 const QUEUE_KEEP = 1024;
+
+/**
+ * The single sends every Peer queued this turn, in order, with their byte lengths: each Peer
+ * holds a range of them (queuedStart, queuedCount). A relay queues each message it received for
+ * every other client; they all share its one entry here. With an array pair per Peer instead,
+ * a broadcast to 100 clients kept 100 × 2 arrays sized for a turn's messages alive for good
+ * (~120 KB at 50 messages a turn), and what a scavenge finds alive makes V8 grow its young
+ * generation. Emptied (the messages let go) once no Peer holds a range.
+ */
+const turn: Array<Buffer | string | undefined> = [];
+const turnLens: number[] = [];
+let turnLength = 0;
+let turnHolders = 0;
+
+/** For tests: the turn's queue now (`kept`: its slots; `alive`: messages it refers to). */
+export function queuedThisTurn(): { length: number; holders: number; kept: number; alive: number } {
+  const alive = turn.reduce<number>((n, m) => (m === undefined ? n : n + 1), 0);
+  return { length: turnLength, holders: turnHolders, kept: turn.length, alive };
+}
 
 /** What a transport needs of the TCP/TLS socket under a WebSocket for the send fast path. */
 export interface FrameSocket {
@@ -265,12 +284,9 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
    * Single sends of this turn (all text or all binary), framed together at its end: one buffer
    * and one socket write per turn, where a relay to many clients would otherwise make a write
    * request per message per client. Flushed before anything else reaches the socket.
-   * They are the first `queuedCount` entries: the arrays are kept and overwritten, not emptied
-   * with `length = 0` (which drops their backing store), else a relay to 100 clients allocates
-   * 200 backing stores a turn, and what a scavenge finds alive makes V8 grow its young generation.
+   * They are the entries queuedStart … queuedStart + queuedCount − 1 of the shared `turn`.
    */
-  private readonly queued: Array<Buffer | string | undefined> = [];
-  private readonly queuedLens: number[] = [];
+  private queuedStart = 0;
   private queuedCount = 0;
   private queuedBinary = false;
   private queuedBytes = 0;
@@ -524,11 +540,26 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   }
 
   private queue(m: Buffer | string, len: number, binary: boolean): void {
-    if (this.queuedCount > 0 && binary !== this.queuedBinary) this.flushQueued();
+    if (this.queuedCount > 0) {
+      // The range goes on where the next entry is this message (another Peer queued it) or
+      // is still to be added; otherwise (a switch of type, others' messages between) it is
+      // framed now and a new one begins.
+      const next = this.queuedStart + this.queuedCount;
+      if (binary !== this.queuedBinary || (next !== turnLength && turn[next] !== m)) {
+        this.flushQueued();
+      } else {
+        if (next === turnLength) pushTurn(m, len);
+        this.queuedCount++;
+      }
+    }
+    if (this.queuedCount === 0) {
+      if (turnHolders === 0) clearTurn();
+      turnHolders++;
+      if (turnLength === 0 || turn[turnLength - 1] !== m) pushTurn(m, len);
+      this.queuedStart = turnLength - 1;
+      this.queuedCount = 1;
+    }
     this.queuedBinary = binary;
-    const i = this.queuedCount++;
-    this.queued[i] = m;
-    this.queuedLens[i] = len;
     this.queuedBytes += headerSize(len, this.encoder?.masked === true) + len;
     this.stats.bytesOut += len;
     if (this.queuedBytes >= QUEUE_FLUSH_AT) this.flushQueued();
@@ -538,14 +569,10 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   private flushQueued(): void {
     const n = this.queuedCount;
     if (n === 0 || this.encoder === undefined) return;
-    const buf = this.encoder.encodeBatch(this.queued, this.queuedLens, n, this.queuedBinary);
+    const buf = this.encoder.encodeBatch(turn, turnLens, this.queuedStart, n, this.queuedBinary);
     this.queuedCount = 0;
-    // The messages are not kept alive; after a long batch the arrays start small again.
-    if (this.queued.length > QUEUE_KEEP) {
-      this.queued.length = 0;
-      this.queuedLens.length = 0;
-    } else this.queued.fill(undefined, 0, n);
     this.queuedBytes = 0;
+    if (--turnHolders === 0) clearTurn();
     this.writePiece(buf, true);
   }
 
@@ -586,13 +613,29 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     if (this.corked) return;
     this.corked = true;
     (this.socket as FrameSocket).cork();
-    process.nextTick(Peer.uncork, this);
+    if (corkedCount === 0) process.nextTick(Peer.uncorkAll);
+    corkedPeers[corkedCount++] = this;
   }
 
-  /** A function of the class, not a closure per instance (see the constructor). */
-  private static uncork(p: Peer): void {
-    p.uncorkNow();
-  }
+  /**
+   * The end of the turn for every Peer corked in it, in the order they corked: one tick, where
+   * a relay to 100 clients had 100 (each a tick object alive until it ran, and a scavenge in
+   * the middle of a turn found them all). A Peer corked while this runs waits for the next tick.
+   */
+  private static readonly uncorkAll = (): void => {
+    const peers = corkedPeers;
+    const n = corkedCount;
+    corkedPeers = spareCorked;
+    corkedCount = 0;
+    spareCorked = peers;
+    try {
+      for (let i = 0; i < n; i++) (peers[i] as Peer).uncorkNow();
+    } finally {
+      // Its slots are kept for a later turn (a new backing store per turn would be garbage).
+      if (peers.length > QUEUE_KEEP) peers.length = 0;
+      else peers.fill(undefined, 0, n);
+    }
+  };
 
   private uncorkNow(): void {
     this.corked = false;
@@ -738,6 +781,26 @@ interface PeerOwned {
 }
 function peerOf(emitter: object): Peer {
   return (emitter as PeerOwned)[PEER] as Peer;
+}
+
+/** Peers corked this turn, the first corkedCount (see Peer.uncorkAll), and the last turn's. */
+let corkedPeers: Array<Peer | undefined> = [];
+let corkedCount = 0;
+let spareCorked: Array<Peer | undefined> = [];
+
+function pushTurn(m: Buffer | string, len: number): void {
+  turn[turnLength] = m;
+  turnLens[turnLength] = len;
+  turnLength++;
+}
+
+/** No Peer holds a range: the messages are let go; after a long turn the arrays start small. */
+function clearTurn(): void {
+  if (turn.length > QUEUE_KEEP) {
+    turn.length = 0;
+    turnLens.length = 0;
+  } else turn.fill(undefined, 0, turnLength);
+  turnLength = 0;
 }
 
 const EMPTY = Buffer.alloc(0);

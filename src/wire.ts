@@ -248,7 +248,7 @@ export class FrameEncoder {
   }
 
   /**
-   * Frame the first `count` of `messages` (of byte lengths `lens`) into one buffer of exactly
+   * Frame `count` of `messages` from `start` (of byte lengths `lens`) into one buffer of exactly
    * their size: the single sends of one turn. The buffer is that of an earlier batch once
    * release() says its write is done (else a new one), so a relay that writes every turn keeps
    * reusing the same memory instead of leaving a new buffer per turn to the garbage collector.
@@ -258,12 +258,14 @@ export class FrameEncoder {
   encodeBatch(
     messages: ReadonlyArray<Buffer | string | undefined>,
     lens: ReadonlyArray<number>,
+    start: number,
     count: number,
     binary: boolean,
   ): Buffer {
     const opcode = binary ? 0x82 : 0x81;
+    const end = start + count;
     let total = 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = start; i < end; i++) {
       const len = lens[i] as number;
       total += headerSize(len, this.masked) + len;
     }
@@ -283,7 +285,7 @@ export class FrameEncoder {
       ? new Int32Array(backing.buffer, 0, backing.buffer.byteLength >> 2)
       : this.words;
     let p = 0;
-    for (let i = 0; i < count; i++) {
+    for (let i = start; i < end; i++) {
       p = writeFrame(
         buf,
         p,

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connect } from '../../src/connection.js';
 import { listen } from '../../src/listen.js';
-import type { Peer } from '../../src/peer.js';
+import { type Peer, queuedThisTurn } from '../../src/peer.js';
 import { prepareConnect } from '../../src/prepare.js';
 import { MessageBatch } from '../../src/session/framing.js';
 import { FrameEncoder, headerSize, maskInPlace } from '../../src/wire.js';
@@ -100,22 +100,22 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     const enc = new FrameEncoder(false);
     const lens = (m: Buffer[]) => m.map((b) => b.length);
     const first = [bytes(10, 1), bytes(300, 2)];
-    const a = enc.encodeBatch(first, lens(first), 2, true);
+    const a = enc.encodeBatch(first, lens(first), 0, 2, true);
     expect(a.length).toBe(2 + 10 + 4 + 300);
     expect([a[0], a[1], a[12], a[13]]).toEqual([0x82, 10, 0x82, 126]);
     expect(a.subarray(2, 12).equals(first[0] as Buffer)).toBe(true);
     const second = [bytes(50, 3)];
     // a is still being written: b must not share its memory.
-    const b = enc.encodeBatch(second, lens(second), 1, false);
+    const b = enc.encodeBatch(second, lens(second), 0, 1, false);
     expect(b.buffer).not.toBe(a.buffer);
     expect(a.subarray(16).equals(first[1] as Buffer)).toBe(true);
     enc.release(a);
-    const c = enc.encodeBatch(second, lens(second), 1, false);
+    const c = enc.encodeBatch(second, lens(second), 0, 1, false);
     expect(c.buffer).toBe(a.buffer);
     expect([c[0], c[1]]).toEqual([0x81, 50]);
     expect(c.subarray(2).equals(second[0] as Buffer)).toBe(true);
     // Only `count` of the messages are framed.
-    const d = enc.encodeBatch(first, lens(first), 1, true);
+    const d = enc.encodeBatch(first, lens(first), 0, 1, true);
     expect(d.length).toBe(12);
   });
 
@@ -136,13 +136,13 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     const msgs = [bytes(1000, 4)];
     const lens = [1000];
     const encoders = Array.from({ length: 20 }, () => new FrameEncoder(false));
-    const first = encoders.map((e) => e.encodeBatch(msgs, lens, 1, true));
+    const first = encoders.map((e) => e.encodeBatch(msgs, lens, 0, 1, true));
     expect(new Set(first.map((b) => b.buffer)).size).toBe(20);
     for (const [i, b] of first.entries()) encoders[i]?.release(b);
     // Other encoders (new ones, even) get the released memory; only 8 of the 20 were kept.
     const others = Array.from({ length: 20 }, () => new FrameEncoder(false));
     const released = new Set(first.map((b) => b.buffer));
-    const second = others.map((e) => e.encodeBatch(msgs, lens, 1, true));
+    const second = others.map((e) => e.encodeBatch(msgs, lens, 0, 1, true));
     expect(second.filter((b) => released.has(b.buffer))).toHaveLength(8);
     for (const b of second) expect(b.subarray(4).equals(msgs[0] as Buffer)).toBe(true);
     for (const [i, b] of second.entries()) others[i]?.release(b);
@@ -150,9 +150,9 @@ describe('wire: frames and masking (RFC 6455 §5.2–5.3)', () => {
     // too large for the small ones gets it.
     const big = [bytes(9000, 5)];
     const e = new FrameEncoder(false);
-    const large = e.encodeBatch(big, [9000], 1, true);
+    const large = e.encodeBatch(big, [9000], 0, 1, true);
     e.release(large);
-    expect(e.encodeBatch(big, [9000], 1, true).buffer).toBe(large.buffer);
+    expect(e.encodeBatch(big, [9000], 0, 1, true).buffer).toBe(large.buffer);
   });
 
   it('a full slab is used again only once every piece of it is written', () => {
@@ -378,13 +378,53 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     for (const p of peers) p.close();
   });
 
-  it('the queue keeps its arrays from turn to turn, holds no message once flushed, loses none', async () => {
+  it('Peers corked in one turn are uncorked in one tick, in the order they corked', async () => {
+    const peers = [await open(server.url), await open(server.url), await open(server.url)];
+    const perClient = server.sockets.slice(-3).map((ws) => {
+      const got: string[] = [];
+      ws.on('message', (d) => got.push(String(d)));
+      return got;
+    });
+    const base = server.got.length;
+    const original = process.nextTick;
+    let ticks = 0;
+    process.nextTick = ((...args: Parameters<typeof process.nextTick>) => {
+      ticks++;
+      return original(...args);
+    }) as typeof process.nextTick;
+    try {
+      for (let round = 0; round < 2; round++)
+        peers.forEach((p, i) => {
+          p.send(`p${i} r${round}`, false);
+        });
+    } finally {
+      process.nextTick = original;
+    }
+    expect(ticks).toBe(1);
+    await server.until(base + 6);
+    expect(perClient).toEqual([
+      ['p0 r0', 'p0 r1'],
+      ['p1 r0', 'p1 r1'],
+      ['p2 r0', 'p2 r1'],
+    ]);
+    // The next turn schedules its own tick.
+    peers.forEach((p, i) => {
+      p.send(`p${i} again`, false);
+    });
+    await server.until(base + 9);
+    expect(perClient.map((g) => g.at(-1))).toEqual(['p0 again', 'p1 again', 'p2 again']);
+    for (const p of peers) p.close();
+  });
+
+  it('the turn queue holds no message once flushed, starts small after a long turn, loses none', async () => {
     const peer = await open(server.url);
-    const q = peer as unknown as { queued: unknown[]; queuedCount: number };
-    const arrays = q.queued;
     let start = server.got.length;
     const turn = async (n: number, tag: string) => {
       for (let i = 0; i < n; i++) peer.send(`${tag}${i}`, false);
+      expect(queuedThisTurn()).toMatchObject({
+        length: n > 1000 ? expect.any(Number) : n,
+        holders: 1,
+      });
       await server.until(start + n);
       const got = server.got.slice(start).map((g) => g.data.toString());
       start = server.got.length;
@@ -392,19 +432,45 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     };
     const names = (n: number, tag: string) => Array.from({ length: n }, (_, i) => `${tag}${i}`);
     expect(await turn(50, 'a')).toEqual(names(50, 'a'));
-    // Flushed: the same array, its entries cleared (no message kept alive), nothing counted.
-    expect(q.queued).toBe(arrays);
-    expect(q.queued).toHaveLength(50);
-    expect(q.queued.every((m) => m === undefined)).toBe(true);
-    expect(q.queuedCount).toBe(0);
+    // Flushed: nothing held, no message kept alive (the array's slots are kept, emptied).
+    expect(queuedThisTurn()).toMatchObject({ length: 0, holders: 0, alive: 0 });
+    expect(queuedThisTurn().kept).toBeGreaterThanOrEqual(50);
     // A shorter turn sends only its own messages, not what the longer one left in the slots.
     expect(await turn(20, 'b')).toEqual(names(20, 'b'));
-    expect(q.queued).toBe(arrays);
     // A turn past the limit kept: the arrays start small again, and the next turn is whole.
     expect(await turn(3000, 'c')).toEqual(names(3000, 'c'));
-    expect(q.queued).toHaveLength(0);
+    expect(queuedThisTurn()).toEqual({ length: 0, holders: 0, kept: 0, alive: 0 });
     expect(await turn(5, 'd')).toEqual(names(5, 'd'));
     peer.close();
+  });
+
+  it('Peers sending the same messages in a turn share one queue entry each; others interleave', async () => {
+    const peers = [await open(server.url), await open(server.url), await open(server.url)];
+    // The server's side of each: connections are accepted in the order the clients opened.
+    const perClient = server.sockets.slice(-3).map((ws) => {
+      const got: string[] = [];
+      ws.on('message', (d) => got.push(String(d)));
+      return got;
+    });
+    const base = server.got.length;
+    const shared = Array.from({ length: 10 }, (_, i) => Buffer.from(`shared ${i}`));
+    // A relay: every message to every client, message by message.
+    for (const m of shared) for (const p of peers) p.send(m, true);
+    expect(queuedThisTurn()).toMatchObject({ length: 10, holders: 3 });
+    // One client also gets a message of its own, then more shared ones: its range is framed
+    // and a new one begins; the others' ranges are not disturbed.
+    (peers[1] as Peer).send(Buffer.from('own'), true);
+    const more = Buffer.from('shared 10');
+    for (const p of peers) p.send(more, true);
+    await server.until(base + 3 * 11 + 1);
+    const names = shared.map(String);
+    expect(perClient).toEqual([
+      [...names, 'shared 10'],
+      [...names, 'own', 'shared 10'],
+      [...names, 'shared 10'],
+    ]);
+    expect(queuedThisTurn()).toMatchObject({ length: 0, holders: 0, alive: 0 });
+    for (const p of peers) p.close();
   });
 
   it('what ws writes on its own (a pong, the close reply) goes after the sends queued before it', async () => {
