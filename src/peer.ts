@@ -288,6 +288,11 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
    */
   private queuedStart = 0;
   private queuedCount = 0;
+  /**
+   * This turn's single sends once they could not go on as a range of `turn` (each client is sent
+   * a message of its own, e.g. --encode makes one per client): arrays for the rest of the turn.
+   */
+  private own: { msgs: Array<Buffer | string | undefined>; lens: number[] } | undefined;
   private queuedBinary = false;
   private queuedBytes = 0;
   /** The socket's own write and end (the instance's are wrapped to flush `queued` first). */
@@ -323,11 +328,14 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     ws.on('close', Peer.onWsClose);
     if (opts.socket) {
       const socket = opts.socket as FrameSocket & PeerOwned;
-      socket[PEER] = this;
       // ws writes its own frames (a close or a pong in answer, a compressed message) to this
       // socket: whatever we queued before must go first. The wrap is on this one instance.
-      this.socketWrite = socket.write;
-      this.socketEnd = socket.end;
+      // A socket a Peer wrapped before: its own write and end, not the wrappers (which would
+      // call themselves).
+      const before = socket.write === Peer.flushingWrite ? peerOf(socket) : undefined;
+      this.socketWrite = before ? before.socketWrite : socket.write;
+      this.socketEnd = before ? before.socketEnd : socket.end;
+      socket[PEER] = this;
       socket.write = Peer.flushingWrite;
       socket.end = Peer.flushingEnd;
       socket.on('data', Peer.onSocketData);
@@ -541,15 +549,31 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
 
   private queue(m: Buffer | string, len: number, binary: boolean): void {
     if (this.queuedCount > 0) {
-      // The range goes on where the next entry is this message (another Peer queued it) or
-      // is still to be added; otherwise (a switch of type, others' messages between) it is
-      // framed now and a new one begins.
+      const own = this.own;
       const next = this.queuedStart + this.queuedCount;
-      if (binary !== this.queuedBinary || (next !== turnLength && turn[next] !== m)) {
+      if (binary !== this.queuedBinary) {
+        // A switch of type: what is queued is framed now, and a new batch begins.
         this.flushQueued();
-      } else {
+      } else if (own !== undefined) {
+        own.msgs.push(m);
+        own.lens.push(len);
+        this.queuedCount++;
+      } else if (next === turnLength || turn[next] === m) {
+        // The range goes on: the next entry is this message (another Peer queued it) or is
+        // still to be added.
         if (next === turnLength) pushTurn(m, len);
         this.queuedCount++;
+      } else {
+        // Others' messages in between: the range is copied out (once a turn) and goes on in
+        // arrays of its own, still one batch.
+        this.own = {
+          msgs: turn.slice(this.queuedStart, next),
+          lens: turnLens.slice(this.queuedStart, next),
+        };
+        this.own.msgs.push(m);
+        this.own.lens.push(len);
+        this.queuedCount++;
+        if (--turnHolders === 0) clearTurn();
       }
     }
     if (this.queuedCount === 0) {
@@ -569,10 +593,14 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
   private flushQueued(): void {
     const n = this.queuedCount;
     if (n === 0 || this.encoder === undefined) return;
-    const buf = this.encoder.encodeBatch(turn, turnLens, this.queuedStart, n, this.queuedBinary);
+    const own = this.own;
+    const buf = own
+      ? this.encoder.encodeBatch(own.msgs, own.lens, 0, n, this.queuedBinary)
+      : this.encoder.encodeBatch(turn, turnLens, this.queuedStart, n, this.queuedBinary);
     this.queuedCount = 0;
     this.queuedBytes = 0;
-    if (--turnHolders === 0) clearTurn();
+    if (own) this.own = undefined;
+    else if (--turnHolders === 0) clearTurn();
     this.writePiece(buf, true);
   }
 
@@ -628,13 +656,20 @@ export class Peer extends EventEmitter<PeerEvents> implements MessagePeer {
     corkedPeers = spareCorked;
     corkedCount = 0;
     spareCorked = peers;
-    try {
-      for (let i = 0; i < n; i++) (peers[i] as Peer).uncorkNow();
-    } finally {
-      // Its slots are kept for a later turn (a new backing store per turn would be garbage).
-      if (peers.length > QUEUE_KEEP) peers.length = 0;
-      else peers.fill(undefined, 0, n);
+    // One Peer's failure must not leave the others corked (and their ranges held): all are
+    // uncorked, then the first error goes on.
+    let failure: { error: unknown } | undefined;
+    for (let i = 0; i < n; i++) {
+      try {
+        (peers[i] as Peer).uncorkNow();
+      } catch (error) {
+        failure ??= { error };
+      }
     }
+    // Its slots are kept for a later turn (a new backing store per turn would be garbage).
+    if (peers.length > QUEUE_KEEP) peers.length = 0;
+    else peers.fill(undefined, 0, n);
+    if (failure) throw failure.error;
   };
 
   private uncorkNow(): void {

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket, { WebSocketServer } from 'ws';
 import { connect } from '../../src/connection.js';
 import { listen } from '../../src/listen.js';
-import { type Peer, queuedThisTurn } from '../../src/peer.js';
+import { type Peer, Peer as PeerClass, queuedThisTurn } from '../../src/peer.js';
 import { prepareConnect } from '../../src/prepare.js';
 import { MessageBatch } from '../../src/session/framing.js';
 import { FrameEncoder, headerSize, maskInPlace } from '../../src/wire.js';
@@ -376,6 +376,51 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     const got = server.got.slice(start).map((g) => g.data.toString());
     expect(got.filter((t) => t.endsWith('m4'))).toHaveLength(9);
     for (const p of peers) p.close();
+  });
+
+  it('clients each sent a message object of their own still get one batch per turn, in order', async () => {
+    // --encode makes a Buffer per client for the same line: no entry of the turn is shared.
+    const peers = [await open(server.url), await open(server.url), await open(server.url)];
+    const perClient = server.sockets.slice(-3).map((ws) => {
+      const got: string[] = [];
+      ws.on('message', (d) => got.push(String(d)));
+      return got;
+    });
+    const writes = peers.map((p) => {
+      type Write = (this: unknown, chunk: Buffer, cb?: () => void) => boolean;
+      const q = p as unknown as { socketWrite: Write };
+      const write = q.socketWrite;
+      const count = { n: 0 };
+      q.socketWrite = function (chunk, cb) {
+        count.n++;
+        return write.call(this, chunk, cb);
+      };
+      return count;
+    });
+    const base = server.got.length;
+    for (let i = 0; i < 100; i++)
+      peers.forEach((p, k) => {
+        p.send(Buffer.from(`c${k} m${i}`), true);
+      });
+    expect(queuedThisTurn().holders).toBeLessThanOrEqual(1);
+    await server.until(base + 300);
+    expect(writes.map((w) => w.n)).toEqual([1, 1, 1]);
+    expect(perClient).toEqual(
+      [0, 1, 2].map((k) => Array.from({ length: 100 }, (_, i) => `c${k} m${i}`)),
+    );
+    expect(queuedThisTurn()).toMatchObject({ length: 0, holders: 0, alive: 0 });
+    for (const p of peers) p.close();
+  });
+
+  it('a second Peer on a socket a Peer wrapped writes through the socket, not the wrapper', async () => {
+    const first = await open(server.url);
+    const inner = first as unknown as { ws: WebSocket; socket: Socket };
+    const second = new PeerClass(inner.ws, first.info, { socket: inner.socket, client: true });
+    const base = server.got.length;
+    second.send('through the second', false);
+    await server.until(base + 1);
+    expect(server.got.at(-1)?.data.toString()).toBe('through the second');
+    first.close();
   });
 
   it('Peers corked in one turn are uncorked in one tick, in the order they corked', async () => {
