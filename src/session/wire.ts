@@ -24,13 +24,18 @@ export interface WireDeps {
  * per client were most of what wiring cost (SPEC §16).
  */
 const WIRE: unique symbol = Symbol('wsx.wire');
+interface Wiring {
+  d: WireDeps;
+  /** Spread into every event: the client's id in listen mode. */
+  at: { client?: number };
+}
 interface Wired {
-  [WIRE]?: { d: WireDeps; at: { client?: number } };
+  [WIRE]?: Wiring;
 }
 const NO_CLIENT = Object.freeze({});
 
-function wireOf(peer: MessagePeer): { d: WireDeps; at: { client?: number } } {
-  return (peer as Wired)[WIRE] as { d: WireDeps; at: { client?: number } };
+function wireOf(peer: MessagePeer): Wiring {
+  return (peer as Wired)[WIRE] as Wiring;
 }
 
 export function wirePeer(peer: MessagePeer, d: WireDeps): void {

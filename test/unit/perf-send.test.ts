@@ -67,6 +67,31 @@ async function open(url: string, flags: Record<string, unknown> = {}): Promise<P
   return peer;
 }
 
+/**
+ * Three client Peers, and what the server received on each connection (the server accepts them
+ * in the order they opened).
+ */
+async function openThree(server: Awaited<ReturnType<typeof recordingServer>>) {
+  const peers = [await open(server.url), await open(server.url), await open(server.url)];
+  const perClient = server.sockets.slice(-3).map((ws) => {
+    const got: string[] = [];
+    ws.on('message', (d) => got.push(String(d)));
+    return got;
+  });
+  return { peers, perClient };
+}
+
+/** Calls `seen` with every chunk the Peer itself writes to its socket. */
+function onRawWrite(peer: Peer, seen: (chunk: Buffer) => void): void {
+  type Write = (this: unknown, chunk: Buffer, cb?: () => void) => boolean;
+  const q = peer as unknown as { socketWrite: Write };
+  const write = q.socketWrite;
+  q.socketWrite = function (chunk, cb) {
+    seen(chunk);
+    return write.call(this, chunk, cb);
+  };
+}
+
 /** Deterministic bytes (every value 0–255 occurs), so a masking slip shows. */
 function bytes(n: number, seed: number): Buffer {
   const b = Buffer.alloc(n);
@@ -355,13 +380,7 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
     const peers = [await open(server.url), await open(server.url), await open(server.url)];
     const seen: ArrayBufferLike[][] = peers.map(() => []);
     peers.forEach((p, i) => {
-      type Write = (this: unknown, chunk: Buffer, cb?: () => void) => boolean;
-      const q = p as unknown as { socketWrite: Write };
-      const write = q.socketWrite;
-      q.socketWrite = function (chunk, cb) {
-        seen[i]?.push(chunk.buffer);
-        return write.call(this, chunk, cb);
-      };
+      onRawWrite(p, (chunk) => seen[i]?.push(chunk.buffer));
     });
     const start = server.got.length;
     for (let round = 0; round < 3; round++) {
@@ -380,21 +399,10 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
 
   it('clients each sent a message object of their own still get one batch per turn, in order', async () => {
     // --encode makes a Buffer per client for the same line: no entry of the turn is shared.
-    const peers = [await open(server.url), await open(server.url), await open(server.url)];
-    const perClient = server.sockets.slice(-3).map((ws) => {
-      const got: string[] = [];
-      ws.on('message', (d) => got.push(String(d)));
-      return got;
-    });
+    const { peers, perClient } = await openThree(server);
     const writes = peers.map((p) => {
-      type Write = (this: unknown, chunk: Buffer, cb?: () => void) => boolean;
-      const q = p as unknown as { socketWrite: Write };
-      const write = q.socketWrite;
       const count = { n: 0 };
-      q.socketWrite = function (chunk, cb) {
-        count.n++;
-        return write.call(this, chunk, cb);
-      };
+      onRawWrite(p, () => count.n++);
       return count;
     });
     const base = server.got.length;
@@ -424,12 +432,7 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
   });
 
   it('Peers corked in one turn are uncorked in one tick, in the order they corked', async () => {
-    const peers = [await open(server.url), await open(server.url), await open(server.url)];
-    const perClient = server.sockets.slice(-3).map((ws) => {
-      const got: string[] = [];
-      ws.on('message', (d) => got.push(String(d)));
-      return got;
-    });
+    const { peers, perClient } = await openThree(server);
     const base = server.got.length;
     const original = process.nextTick;
     let ticks = 0;
@@ -490,13 +493,7 @@ describe('Peer send fast path, client side (masked), against a ws server', () =>
   });
 
   it('Peers sending the same messages in a turn share one queue entry each; others interleave', async () => {
-    const peers = [await open(server.url), await open(server.url), await open(server.url)];
-    // The server's side of each: connections are accepted in the order the clients opened.
-    const perClient = server.sockets.slice(-3).map((ws) => {
-      const got: string[] = [];
-      ws.on('message', (d) => got.push(String(d)));
-      return got;
-    });
+    const { peers, perClient } = await openThree(server);
     const base = server.got.length;
     const shared = Array.from({ length: 10 }, (_, i) => Buffer.from(`shared ${i}`));
     // A relay: every message to every client, message by message.
